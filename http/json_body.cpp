@@ -187,10 +187,12 @@ std::optional<std::string> FieldReader::optional_enum(
     if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) return text;
   }
   std::string message = "must be one of";
+  const char* separator = " \"";
   for (const std::string_view option : allowed) {
-    message += message.back() == 'f' ? " \"" : ", \"";
+    message += separator;
     message += option;
     message += '"';
+    separator = ", \"";
   }
   add_error(name, message);
   return std::nullopt;
