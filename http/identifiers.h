@@ -47,7 +47,7 @@ class RequestIdGenerator {
   // `seed` supplies the per-process prefix; production passes random bits (see create()), tests
   // may pass a constant.
   explicit RequestIdGenerator(std::uint64_t seed) noexcept;
-  // A generator seeded from getrandom. Errors: kIoError when getrandom fails.
+  // 64 bits from getrandom for the constructor. Errors: kIoError when getrandom fails.
   static Result<std::uint64_t> random_seed();
 
   std::string next() noexcept;

@@ -1,6 +1,7 @@
 #include "http/json_body.h"
 
 #include <algorithm>
+#include <cassert>
 #include <string>
 
 #include "http/detail/strict_json_context.h"
@@ -114,6 +115,7 @@ void FieldReader::add_error(std::string_view field, std::string_view message) {
 std::optional<std::string> FieldReader::string_of(std::string_view name,
                                                   const picojson::value& value,
                                                   const StringRule& rule) {
+  assert(rule.code_points_max > 0 && rule.code_points_min <= rule.code_points_max);
   if (!value.is<std::string>()) {
     add_error(name, "must be a string");
     return std::nullopt;

@@ -48,6 +48,7 @@ struct NullableField {
 };
 
 // Constraints on a string field. Lengths count Unicode code points (the body is valid UTF-8).
+// REQUIRES: 0 < code_points_max and code_points_min <= code_points_max (every string has a limit).
 struct StringRule {
   std::size_t code_points_min = 0;
   std::size_t code_points_max = 0;

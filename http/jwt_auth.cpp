@@ -21,6 +21,8 @@ namespace rsvpd::http {
 namespace {
 
 constexpr int64_t kMsPerSecond = 1000;
+// The claims are re-parsed with parse_json_object; base64url makes them shorter than the token.
+static_assert(kTokenBytesMax <= kJsonBodyBytesMax);
 
 Status unauthenticated(std::string_view reason) {
   return Status(StatusCode::kInvalidArgument, std::string(reason));
@@ -194,6 +196,29 @@ Result<picojson::value> claims_of(jwt_t* jwt) {
   return claims;
 }
 
+bool is_jwt_time(int64_t unix_s) { return unix_s >= 0 && unix_s <= kJwtTimeSecondsMax; }
+
+// rsvpctl passes operator input here, so bad arguments are errors rather than assertions.
+Status check_mint_arguments(std::string_view secret, std::string_view sub,
+                            std::span<const std::string> roles, int64_t exp_unix_s,
+                            std::optional<int64_t> nbf_unix_s) {
+  if (secret.size() < kSecretBytesMin || secret.size() > kSecretBytesMax) {
+    return Status(StatusCode::kInvalidArgument, "secret must hold 32 to 4096 bytes");
+  }
+  if (!is_valid_id(sub)) {
+    return Status(StatusCode::kInvalidArgument, "sub must match ^[A-Za-z0-9._:-]{1,64}$");
+  }
+  for (const std::string& role : roles) {
+    if (!is_valid_id(role)) {
+      return Status(StatusCode::kInvalidArgument, "roles must match ^[A-Za-z0-9._:-]{1,64}$");
+    }
+  }
+  if (!is_jwt_time(exp_unix_s) || (nbf_unix_s && !is_jwt_time(*nbf_unix_s))) {
+    return Status(StatusCode::kInvalidArgument, "exp and nbf must be seconds in [0, 253402300799]");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<std::string> load_or_create_secret(const std::string& path, SecretFileMode mode) {
@@ -209,7 +234,10 @@ Result<std::string> load_or_create_secret(const std::string& path, SecretFileMod
 Result<std::string> mint_token(std::string_view secret, std::string_view sub,
                                std::span<const std::string> roles, int64_t exp_unix_s,
                                std::optional<int64_t> nbf_unix_s) {
-  assert(secret.size() >= kSecretBytesMin && is_valid_id(sub));
+  if (Status status = check_mint_arguments(secret, sub, roles, exp_unix_s, nbf_unix_s);
+      !status.is_ok()) {
+    return status;
+  }
   JsonObjectBuilder claims;
   claims.set("sub", json_string(sub)).set("exp", json_int(exp_unix_s));
   if (nbf_unix_s) claims.set("nbf", json_int(*nbf_unix_s));

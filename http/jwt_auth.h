@@ -56,15 +56,17 @@ enum class SecretFileMode {
 // mode is kCreateIfMissing, writes kSecretBytesCreated bytes from getrandom with mode 0600: to a
 // temporary file (O_CREAT|O_EXCL, fchmod 0600, fsync) that is then link()ed into place, so the
 // secret appears complete or not at all, and a daemon racing us keeps whichever file won; then
-// the directory is fsynced. Errors: kNotFound (missing, kMustExist), kInvalidArgument (not a
+// the directory is fsynced (file systems without hard links cannot hold a created secret: write
+// it by hand there). Errors: kNotFound (missing, kMustExist), kInvalidArgument (not a
 // regular file, shorter than kSecretBytesMin or longer than kSecretBytesMax — remedy: write a
 // longer secret, e.g. `head -c 32 /dev/urandom`), kIoError (any other errno, message names it).
 // Thread-safe; does no caching.
 Result<std::string> load_or_create_secret(const std::string& path, SecretFileMode mode);
 
 // An HS256 token with claims sub, exp (and nbf when given), and roles when not empty. For tests
-// and rsvpctl. REQUIRES: secret.size() >= kSecretBytesMin, is_valid_id(sub), times within
-// [0, kJwtTimeSecondsMax]. Errors: kInvalidArgument when libjwt refuses (ENOMEM included).
+// and rsvpctl. Errors: kInvalidArgument when the secret is not kSecretBytesMin..kSecretBytesMax
+// bytes, sub or a role does not match the id rule, a time is outside [0, kJwtTimeSecondsMax],
+// or libjwt refuses (ENOMEM included).
 Result<std::string> mint_token(std::string_view secret, std::string_view sub,
                                std::span<const std::string> roles, int64_t exp_unix_s,
                                std::optional<int64_t> nbf_unix_s = std::nullopt);

@@ -323,3 +323,22 @@ TEST_F(SecretFileTest, ReloadSwapsTheSecretAndInvalidatesOldTokens) {
 
 }  // namespace
 }  // namespace rsvpd::http
+
+namespace rsvpd::http {
+namespace {
+
+TEST(MintTokenTest, RefusesArgumentsTheVerifierWouldReject) {
+  const std::vector<std::string> no_roles;
+  EXPECT_FALSE(mint_token(std::string(31, 's'), "alice", no_roles, kNowS).is_ok());
+  EXPECT_FALSE(mint_token(kSecret, "a b", no_roles, kNowS).is_ok());
+  EXPECT_FALSE(mint_token(kSecret, "", no_roles, kNowS).is_ok());
+  const std::vector<std::string> bad_roles = {"host", "\"admin\""};
+  EXPECT_FALSE(mint_token(kSecret, "alice", bad_roles, kNowS).is_ok());
+  EXPECT_FALSE(mint_token(kSecret, "alice", no_roles, -1).is_ok());
+  EXPECT_FALSE(mint_token(kSecret, "alice", no_roles, kJwtTimeSecondsMax + 1).is_ok());
+  EXPECT_FALSE(mint_token(kSecret, "alice", no_roles, kNowS, -5).is_ok());
+  EXPECT_TRUE(mint_token(kSecret, "alice", no_roles, kJwtTimeSecondsMax, 0).is_ok());
+}
+
+}  // namespace
+}  // namespace rsvpd::http
