@@ -7,7 +7,8 @@
 namespace rsvpd::http {
 namespace {
 
-constexpr std::string_view kBase32Alphabet = "abcdefghijklmnopqrstuvwxyz234567";  // RFC 4648, lower.
+constexpr std::string_view kBase32Alphabet =
+    "abcdefghijklmnopqrstuvwxyz234567";  // RFC 4648, lower.
 
 bool is_id_char(char c) noexcept {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||

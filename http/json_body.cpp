@@ -57,8 +57,10 @@ bool number_tokens_are_strict(std::string_view body) {
   while (i < body.size()) {
     const char c = body[i];
     if (in_string) {
-      if (c == '\\') ++i;  // Skip the escaped character; a dangling one fails in picojson.
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;  // Skip the escaped character; a dangling one fails in picojson.
+      else if (c == '"')
+        in_string = false;
       ++i;
     } else if (c == '"') {
       in_string = true;
@@ -281,8 +283,7 @@ bool objects_equal(const picojson::object& left, const picojson::object& right) 
 bool json_equal(const picojson::value& left, const picojson::value& right) {
   // is<int64_t>() is exact; is<double>() is also true for int64, so test int64 first.
   if (left.is<int64_t>() || right.is<int64_t>()) {
-    return left.is<int64_t>() && right.is<int64_t>() &&
-           left.get<int64_t>() == right.get<int64_t>();
+    return left.is<int64_t>() && right.is<int64_t>() && left.get<int64_t>() == right.get<int64_t>();
   }
   if (left.is<picojson::null>()) return right.is<picojson::null>();
   if (left.is<bool>()) return right.is<bool>() && left.get<bool>() == right.get<bool>();

@@ -21,7 +21,9 @@ namespace rsvpd::http {
 namespace {
 
 constexpr int64_t kMsPerSecond = 1000;
-// The claims are re-parsed with parse_json_object; base64url makes them shorter than the token.
+// The claims are re-parsed with parse_json_object, so they must fit its limit. Decoded claims are
+// shorter than the token; jansson's re-dump can only grow them with \u escapes of control bytes,
+// which no token we mint holds, and a token that does fails closed ("bad-claims").
 static_assert(kTokenBytesMax <= kJsonBodyBytesMax);
 
 Status unauthenticated(std::string_view reason) {
@@ -29,8 +31,7 @@ Status unauthenticated(std::string_view reason) {
 }
 
 Status io_error(std::string_view what, const std::string& path, int error) {
-  return Status(StatusCode::kIoError,
-                std::string(what) + " " + path + ": " + std::strerror(error));
+  return Status(StatusCode::kIoError, std::string(what) + " " + path + ": " + std::strerror(error));
 }
 
 // ---- Secret files ----------------------------------------------------------------------------
@@ -65,10 +66,10 @@ Result<std::string> read_secret(const std::string& path) {
   }
   secret.resize(filled);
   if (secret.size() < kSecretBytesMin || secret.size() > kSecretBytesMax) {
-    return Status(StatusCode::kInvalidArgument,
-                  "secret " + path + " must hold " + std::to_string(kSecretBytesMin) + " to " +
-                      std::to_string(kSecretBytesMax) + " bytes, has " +
-                      std::to_string(secret.size()));
+    return Status(StatusCode::kInvalidArgument, "secret " + path + " must hold " +
+                                                    std::to_string(kSecretBytesMin) + " to " +
+                                                    std::to_string(kSecretBytesMax) +
+                                                    " bytes, has " + std::to_string(secret.size()));
   }
   return secret;
 }
@@ -103,7 +104,8 @@ Status create_secret(const std::string& path) {
   FileCloser file{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
   if (file.fd < 0) return io_error("create", temporary, errno);
   // The umask may have removed our own read bit; the daemon must read what it wrote.
-  Status status = ::fchmod(file.fd, 0600) == 0 ? Status::ok() : io_error("fchmod", temporary, errno);
+  Status status =
+      ::fchmod(file.fd, 0600) == 0 ? Status::ok() : io_error("fchmod", temporary, errno);
   if (status.is_ok()) {
     status = write_all_and_sync(
         file.fd, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
@@ -298,14 +300,13 @@ std::size_t JwtVerifier::cache_size() const {
   return cache_.size();
 }
 
-Result<JwtVerifier::Claims> JwtVerifier::decode(std::string_view token,
-                                                const std::string& secret) {
+Result<JwtVerifier::Claims> JwtVerifier::decode(std::string_view token, const std::string& secret) {
   signature_checks_.fetch_add(1, std::memory_order_relaxed);  // Relaxed: a statistic.
   const std::string token_text(token);  // libjwt wants a NUL-terminated string.
   jwt_t* raw = nullptr;
-  const int error = jwt_decode(&raw, token_text.c_str(),
-                               reinterpret_cast<const unsigned char*>(secret.data()),
-                               static_cast<int>(secret.size()));
+  const int error =
+      jwt_decode(&raw, token_text.c_str(), reinterpret_cast<const unsigned char*>(secret.data()),
+                 static_cast<int>(secret.size()));
   JwtHandle jwt(raw);
   if (error != 0 || jwt == nullptr) return unauthenticated("bad-signature");
   // libjwt verified with the header's algorithm; only HS256 is ours (DESIGN.md §4).
@@ -343,9 +344,8 @@ void JwtVerifier::remember(std::string_view token, const Claims& claims, uint64_
   if (generation != generation_) return;  // The secret changed while we verified.
   if (cache_.size() >= kTokenCacheEntriesMax) {
     const int64_t now_ms = clock_.now_ms();
-    std::erase_if(cache_, [now_ms](const auto& entry) {
-      return now_ms >= entry.second.principal.exp_ms;
-    });
+    std::erase_if(cache_,
+                  [now_ms](const auto& entry) { return now_ms >= entry.second.principal.exp_ms; });
     if (cache_.size() >= kTokenCacheEntriesMax) cache_.clear();
   }
   cache_.emplace(std::string(token), claims);

@@ -120,8 +120,8 @@ class JwtVerifier {
   const Clock& clock_;
   const std::string secret_path_;
   mutable std::mutex mutex_;
-  std::shared_ptr<const std::string> secret_;    // Guarded by mutex_.
-  uint64_t generation_ = 0;                      // Guarded by mutex_; +1 per secret change.
+  std::shared_ptr<const std::string> secret_;      // Guarded by mutex_.
+  uint64_t generation_ = 0;                        // Guarded by mutex_; +1 per secret change.
   std::unordered_map<std::string, Claims> cache_;  // Guarded by mutex_.
   std::atomic<uint64_t> signature_checks_{0};
 };

@@ -85,9 +85,9 @@ Problem make_problem(ProblemKind kind, std::string detail) {
 
 Problem invalid_field_problem(std::vector<FieldError> errors) {
   assert(!errors.empty());
-  const std::string detail = errors.size() == 1
-                                 ? "Field \"" + errors.front().field + "\" " + errors.front().message + "."
-                                 : std::to_string(errors.size()) + " fields are invalid.";
+  const std::string detail =
+      errors.size() == 1 ? "Field \"" + errors.front().field + "\" " + errors.front().message + "."
+                         : std::to_string(errors.size()) + " fields are invalid.";
   Problem problem = make_problem(kInvalidField, detail);
   problem.errors = std::move(errors);
   return problem;

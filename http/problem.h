@@ -25,30 +25,30 @@ inline constexpr std::string_view kProblemTypePrefix = "https://rsvpd.dev/proble
 inline constexpr std::size_t kProblemFieldErrorsMax = 32;  // Longer lists are cut, see below.
 
 enum class ProblemKind {
-  kMalformedJson,                 // 400
-  kUnauthenticated,               // 401
-  kForbidden,                     // 403
-  kNotFound,                      // 404 unknown route
-  kActivityNotFound,              // 404
-  kRsvpNotFound,                  // 404
-  kMethodNotAllowed,              // 405 (+ Allow)
-  kActivityExists,                // 409
-  kAlreadyRsvped,                 // 409 (+ rsvp_id)
-  kRsvpClosed,                    // 409
-  kActivityArchived,              // 409
-  kActivityFull,                  // 409
-  kCapacityBelowConfirmed,        // 409
-  kCapacityBelowWaitingParty,     // 409
-  kIdempotencyKeyInFlight,        // 409
-  kVersionMismatch,               // 412
-  kPayloadTooLarge,               // 413
-  kInvalidField,                  // 422 (+ errors)
-  kIdempotencyKeyReused,          // 422
-  kRequestHeaderFieldsTooLarge,   // 431
-  kInternal,                      // 500
-  kOverloaded,                    // 503 (+ Retry-After)
-  kStorageFull,                   // 503
-  kActivityTableFull,             // 507
+  kMalformedJson,                // 400
+  kUnauthenticated,              // 401
+  kForbidden,                    // 403
+  kNotFound,                     // 404 unknown route
+  kActivityNotFound,             // 404
+  kRsvpNotFound,                 // 404
+  kMethodNotAllowed,             // 405 (+ Allow)
+  kActivityExists,               // 409
+  kAlreadyRsvped,                // 409 (+ rsvp_id)
+  kRsvpClosed,                   // 409
+  kActivityArchived,             // 409
+  kActivityFull,                 // 409
+  kCapacityBelowConfirmed,       // 409
+  kCapacityBelowWaitingParty,    // 409
+  kIdempotencyKeyInFlight,       // 409
+  kVersionMismatch,              // 412
+  kPayloadTooLarge,              // 413
+  kInvalidField,                 // 422 (+ errors)
+  kIdempotencyKeyReused,         // 422
+  kRequestHeaderFieldsTooLarge,  // 431
+  kInternal,                     // 500
+  kOverloaded,                   // 503 (+ Retry-After)
+  kStorageFull,                  // 503
+  kActivityTableFull,            // 507
 };
 
 struct ProblemType {

@@ -94,9 +94,9 @@ std::optional<int64_t> QueryReader::digits_value(std::string_view name, std::str
   const std::string message =
       "must be an integer from " + std::to_string(min) +
       (max == INT64_MAX ? std::string(" up") : " to " + std::to_string(max));
-  const bool digits_only = !text.empty() && text.size() <= kQueryIntDigitsMax &&
-                           std::all_of(text.begin(), text.end(),
-                                       [](char c) { return c >= '0' && c <= '9'; });
+  const bool digits_only =
+      !text.empty() && text.size() <= kQueryIntDigitsMax &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!digits_only) {
     add_error(name, message);
     return std::nullopt;
@@ -126,8 +126,8 @@ std::optional<int64_t> QueryReader::non_negative_int(std::string_view name) {
 std::optional<std::string> QueryReader::cursor(std::string_view name) {
   const std::optional<std::string_view> text = find(name);
   if (!text) return std::nullopt;
-  const bool printable = std::all_of(text->begin(), text->end(),
-                                     [](char c) { return c > 0x20 && c < 0x7F; });
+  const bool printable =
+      std::all_of(text->begin(), text->end(), [](char c) { return c > 0x20 && c < 0x7F; });
   if (text->empty() || text->size() > kCursorBytesMax || !printable) {
     add_error(name, "is not a cursor this server handed out");
     return std::nullopt;

@@ -120,7 +120,8 @@ Result<int64_t> parse_time_ms(std::string_view text) {
     return invalid("missing or bad UTC offset");
   }
   using namespace std::chrono;
-  const year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+  const year_month_day date{std::chrono::year(year),
+                            std::chrono::month(static_cast<unsigned>(month)),
                             std::chrono::day(static_cast<unsigned>(day))};
   if (!date.ok()) return invalid("no such date");
   if (hour > 23 || minute > 59 || second > 59) return invalid("no such time of day");

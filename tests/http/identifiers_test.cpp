@@ -43,9 +43,9 @@ TEST(IdentifiersTest, RequestIdsFromClientsAreEchoedOnlyWhenSafe) {
   EXPECT_EQ(generator.accept_or_generate("client-req.1:x_y"), "client-req.1:x_y");
   EXPECT_EQ(generator.accept_or_generate(std::string(kRequestIdBytesMax, 'r')),
             std::string(kRequestIdBytesMax, 'r'));
-  for (const std::string& bad : {std::string(), std::string(kRequestIdBytesMax + 1, 'r'),
-                                std::string("a b"), std::string("<script>"),
-                                std::string("x\r\nSet-Cookie: y")}) {
+  for (const std::string& bad :
+       {std::string(), std::string(kRequestIdBytesMax + 1, 'r'), std::string("a b"),
+        std::string("<script>"), std::string("x\r\nSet-Cookie: y")}) {
     EXPECT_FALSE(is_valid_request_id(bad)) << bad;
     const std::string replaced = generator.accept_or_generate(bad);
     EXPECT_NE(replaced, bad);

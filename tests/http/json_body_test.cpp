@@ -38,19 +38,19 @@ TEST(ParseJsonObjectTest, RejectsDuplicateKeysAtEveryLevel) {
 TEST(ParseJsonObjectTest, RejectsInvalidUtf8OfEveryClass) {
   EXPECT_EQ(reason_of("{\"t\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\x89\"}"), "ok");
   const char* bad_strings[] = {
-      "\x80",                  // A lone continuation byte.
-      "\xc3",                  // Truncated 2-byte sequence.
-      "\xe2\x82",              // Truncated 3-byte sequence.
-      "\xc0\xaf",              // Overlong '/' (2 bytes).
-      "\xc1\xbf",              // Overlong (C1 lead).
-      "\xe0\x80\xaf",          // Overlong '/' (3 bytes).
-      "\xf0\x80\x80\xaf",      // Overlong '/' (4 bytes).
-      "\xed\xa0\x80",          // UTF-16 surrogate U+D800.
-      "\xed\xbf\xbf",          // UTF-16 surrogate U+DFFF.
-      "\xf4\x90\x80\x80",      // U+110000, beyond Unicode.
-      "\xf5\x80\x80\x80",      // F5 lead.
-      "\xff",                  // Never valid.
-      "\xc3\x28",              // Bad continuation.
+      "\x80",              // A lone continuation byte.
+      "\xc3",              // Truncated 2-byte sequence.
+      "\xe2\x82",          // Truncated 3-byte sequence.
+      "\xc0\xaf",          // Overlong '/' (2 bytes).
+      "\xc1\xbf",          // Overlong (C1 lead).
+      "\xe0\x80\xaf",      // Overlong '/' (3 bytes).
+      "\xf0\x80\x80\xaf",  // Overlong '/' (4 bytes).
+      "\xed\xa0\x80",      // UTF-16 surrogate U+D800.
+      "\xed\xbf\xbf",      // UTF-16 surrogate U+DFFF.
+      "\xf4\x90\x80\x80",  // U+110000, beyond Unicode.
+      "\xf5\x80\x80\x80",  // F5 lead.
+      "\xff",              // Never valid.
+      "\xc3\x28",          // Bad continuation.
   };
   for (const char* bad : bad_strings) {
     EXPECT_EQ(reason_of(std::string("{\"t\":\"") + bad + "\"}"), "bad-utf8") << bad;
@@ -94,8 +94,7 @@ TEST(ParseJsonObjectTest, LimitsNestingDepth) {
   std::string objects;
   for (std::size_t i = 0; i < kJsonDepthMax; ++i) objects += "{\"a\":";
   EXPECT_EQ(reason_of(objects + "1" + std::string(kJsonDepthMax, '}')), "ok");
-  EXPECT_EQ(reason_of("{\"a\":" + objects + "1" + std::string(kJsonDepthMax + 1, '}')),
-            "too-deep");
+  EXPECT_EQ(reason_of("{\"a\":" + objects + "1" + std::string(kJsonDepthMax + 1, '}')), "too-deep");
   // Siblings do not add up: depth is per path, not per document.
   std::string siblings = "{\"a\":[";
   for (int i = 0; i < 100; ++i) siblings += std::string(i ? "," : "") + "[[]]";
@@ -144,12 +143,12 @@ picojson::value parse_ok(std::string_view body) {
 }
 
 TEST(FieldReaderTest, ReadsValidFields) {
-  const picojson::value body = parse_ok(
-      R"({"id":"yoga-1","title":"Caf\u00e9 yoga","capacity":20,"waitlist":false,)"
-      R"("status":"closed","rsvp_opens_at":"2026-12-03T18:23:15.123Z"})");
+  const picojson::value body =
+      parse_ok(R"({"id":"yoga-1","title":"Caf\u00e9 yoga","capacity":20,"waitlist":false,)"
+               R"("status":"closed","rsvp_opens_at":"2026-12-03T18:23:15.123Z"})");
   FieldReader reader(body.get<picojson::object>());
-  EXPECT_EQ(reader.optional_string("id", {.code_points_min = 1, .code_points_max = 64,
-                                          .is_valid = is_valid_id}),
+  EXPECT_EQ(reader.optional_string(
+                "id", {.code_points_min = 1, .code_points_max = 64, .is_valid = is_valid_id}),
             "yoga-1");
   EXPECT_EQ(reader.optional_string("title", {.code_points_max = 10}), "Caf\xc3\xa9 yoga");
   EXPECT_EQ(reader.required_int("capacity", 1, 1000000), 20);
@@ -162,10 +161,10 @@ TEST(FieldReaderTest, ReadsValidFields) {
 }
 
 TEST(FieldReaderTest, IntFieldsRejectEverythingButIntegerLiteralsInRange) {
-  const picojson::value body = parse_ok(
-      R"({"string":"1","fraction":1.5,"whole_double":1.0,"exponent":1e3,"bool":true,)"
-      R"("null":null,"array":[1],"object":{},"over":9223372036854775808,)"
-      R"("huge":123456789012345678901234567890,"low":0,"high":101,"ok":100,"neg":-1})");
+  const picojson::value body =
+      parse_ok(R"({"string":"1","fraction":1.5,"whole_double":1.0,"exponent":1e3,"bool":true,)"
+               R"("null":null,"array":[1],"object":{},"over":9223372036854775808,)"
+               R"("huge":123456789012345678901234567890,"low":0,"high":101,"ok":100,"neg":-1})");
   FieldReader reader(body.get<picojson::object>());
   for (const char* name : {"string", "fraction", "whole_double", "exponent", "bool", "null",
                            "array", "object", "over", "huge", "low", "high"}) {
@@ -185,15 +184,17 @@ TEST(FieldReaderTest, RequiredFieldsReportAbsence) {
   EXPECT_EQ(reader.required_int("capacity", 1, 10), std::nullopt);
   EXPECT_EQ(reader.required_string("activity_id", {.code_points_min = 1, .code_points_max = 64}),
             std::nullopt);
-  EXPECT_EQ(reader.errors(), (std::vector<FieldError>{{"capacity", "is required"},
-                                                      {"activity_id", "is required"}}));
+  EXPECT_EQ(reader.errors(),
+            (std::vector<FieldError>{{"capacity", "is required"}, {"activity_id", "is required"}}));
 }
 
 TEST(FieldReaderTest, StringRulesCheckTypeLengthInCodePointsAndFormat) {
   const picojson::value body =
       parse_ok(R"({"n":5,"empty":"","long":"ééé","bad_id":"a b","null":null,"ok":"ééé"})");
   FieldReader reader(body.get<picojson::object>());
-  const StringRule rule{.code_points_min = 1, .code_points_max = 3, .is_valid = is_valid_id,
+  const StringRule rule{.code_points_min = 1,
+                        .code_points_max = 3,
+                        .is_valid = is_valid_id,
                         .invalid_message = "must match ^[A-Za-z0-9._:-]{1,64}$"};
   const StringRule title_rule{.code_points_min = 1, .code_points_max = 3};
   EXPECT_EQ(reader.optional_string("n", rule), std::nullopt);
@@ -210,9 +211,9 @@ TEST(FieldReaderTest, StringRulesCheckTypeLengthInCodePointsAndFormat) {
 }
 
 TEST(FieldReaderTest, NullableFieldsTellAbsentFromNullFromValue) {
-  const picojson::value body = parse_ok(
-      R"({"limit_null":null,"limit":5,"limit_bad":0,"time_null":null,)"
-      R"("time":"2026-12-03T19:23:15.123+01:00","time_bad":"tomorrow","time_num":5})");
+  const picojson::value body =
+      parse_ok(R"({"limit_null":null,"limit":5,"limit_bad":0,"time_null":null,)"
+               R"("time":"2026-12-03T19:23:15.123+01:00","time_bad":"tomorrow","time_num":5})");
   FieldReader reader(body.get<picojson::object>());
   const NullableField<int64_t> absent = reader.nullable_int("missing", 1, 10);
   EXPECT_FALSE(absent.present);
@@ -255,8 +256,8 @@ TEST(FieldReaderTest, UnknownFieldsAreReportedByName) {
   const picojson::value body = parse_ok(R"({"activity_id":"a","guests":1,"seats":2,"Guests":3})");
   FieldReader reader(body.get<picojson::object>());
   reader.reject_unknown({"activity_id", "guests", "user_id"});
-  EXPECT_EQ(reader.errors(), (std::vector<FieldError>{{"Guests", "unknown field"},
-                                                      {"seats", "unknown field"}}));
+  EXPECT_EQ(reader.errors(),
+            (std::vector<FieldError>{{"Guests", "unknown field"}, {"seats", "unknown field"}}));
   reader.add_error("guests", "exceeds max_guests");
   EXPECT_EQ(reader.errors().size(), 3u);
   EXPECT_FALSE(reader.ok());

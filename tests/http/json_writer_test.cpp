@@ -19,10 +19,9 @@ TEST(JsonWriterTest, BuildsCompactObjectsWithNullableFields) {
                                             .set("host_id", json_nullable_string("h"))
                                             .set("big", json_int(INT64_MIN))
                                             .build());
-  EXPECT_EQ(text,
-            R"({"big":-9223372036854775808,"cancelled_at":null,)"
-            R"("confirmed_at":"1970-01-01T00:00:00.000Z","guests":2,"host_id":"h","id":"r1",)"
-            R"("title":null,"waitlist":true,"waitlist_position":null})");
+  EXPECT_EQ(text, R"({"big":-9223372036854775808,"cancelled_at":null,)"
+                  R"("confirmed_at":"1970-01-01T00:00:00.000Z","guests":2,"host_id":"h","id":"r1",)"
+                  R"("title":null,"waitlist":true,"waitlist_position":null})");
 }
 
 TEST(JsonWriterTest, EscapesEverythingThatCouldBreakOut) {

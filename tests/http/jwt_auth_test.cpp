@@ -15,7 +15,7 @@ namespace rsvpd::http {
 namespace {
 
 const std::string kSecret = "0123456789abcdef0123456789abcdef";  // 32 bytes.
-constexpr int64_t kNowS = 1796322195;                             // 2026-12-03T18:23:15Z
+constexpr int64_t kNowS = 1796322195;                            // 2026-12-03T18:23:15Z
 constexpr int64_t kHourS = 3600;
 
 std::string base64url(std::string_view bytes) {
@@ -160,9 +160,9 @@ TEST_F(JwtVerifierTest, ParsesRoles) {
   ASSERT_TRUE(none.is_ok());
   EXPECT_FALSE(none->admin);
   EXPECT_FALSE(none->host);
-  EXPECT_EQ(reason(sign_with(JWT_ALG_HS256, kSecret,
-                             R"({"sub":"a","exp":4102444800,"roles":"admin"})")),
-            "bad-roles");
+  EXPECT_EQ(
+      reason(sign_with(JWT_ALG_HS256, kSecret, R"({"sub":"a","exp":4102444800,"roles":"admin"})")),
+      "bad-roles");
   EXPECT_EQ(reason(sign_with(JWT_ALG_HS256, kSecret,
                              R"({"sub":"a","exp":4102444800,"roles":["host",1]})")),
             "bad-roles");
@@ -213,7 +213,8 @@ TEST_F(JwtVerifierTest, ReplacingTheSecretInvalidatesCachedTokens) {
 
 TEST_F(JwtVerifierTest, ConcurrentVerificationsAgree) {
   std::vector<std::string> tokens;
-  for (int i = 0; i < 8; ++i) tokens.push_back(mint({}, kNowS + kHourS, std::nullopt, "u" + std::to_string(i)));
+  for (int i = 0; i < 8; ++i)
+    tokens.push_back(mint({}, kNowS + kHourS, std::nullopt, "u" + std::to_string(i)));
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int t = 0; t < 4; ++t) {
@@ -249,7 +250,8 @@ class SecretFileTest : public ::testing::Test {
 
 TEST_F(SecretFileTest, CreatesA32ByteSecretWithMode0600) {
   const mode_t old_umask = ::umask(0777);  // Even a hostile umask must leave the file readable.
-  Result<std::string> secret = load_or_create_secret(path("jwt.secret"), SecretFileMode::kCreateIfMissing);
+  Result<std::string> secret =
+      load_or_create_secret(path("jwt.secret"), SecretFileMode::kCreateIfMissing);
   ::umask(old_umask);
   ASSERT_TRUE(secret.is_ok()) << secret.status().to_string();
   EXPECT_EQ(secret->size(), 32u);
@@ -278,15 +280,17 @@ TEST_F(SecretFileTest, ExplicitPathMustExist) {
 TEST_F(SecretFileTest, RefusesShortLongAndNonRegularSecrets) {
   write(path("short"), std::string(kSecretBytesMin - 1, 's'));
   write(path("long"), std::string(kSecretBytesMax + 1, 'l'));
-  write(path("exact"), std::string(kSecretBytesMin, 'e') );
+  write(path("exact"), std::string(kSecretBytesMin, 'e'));
   for (const char* name : {"short", "long"}) {
-    Result<std::string> secret = load_or_create_secret(path(name), SecretFileMode::kCreateIfMissing);
+    Result<std::string> secret =
+        load_or_create_secret(path(name), SecretFileMode::kCreateIfMissing);
     ASSERT_FALSE(secret.is_ok()) << name;
     EXPECT_EQ(secret.status().code(), StatusCode::kInvalidArgument);
   }
   EXPECT_EQ(load_or_create_secret(path("exact"), SecretFileMode::kMustExist).value(),
             std::string(kSecretBytesMin, 'e'));
-  Result<std::string> directory = load_or_create_secret(directory_.string(), SecretFileMode::kMustExist);
+  Result<std::string> directory =
+      load_or_create_secret(directory_.string(), SecretFileMode::kMustExist);
   ASSERT_FALSE(directory.is_ok());
   EXPECT_EQ(directory.status().code(), StatusCode::kInvalidArgument);
 }
@@ -311,14 +315,15 @@ TEST_F(SecretFileTest, ReloadSwapsTheSecretAndInvalidatesOldTokens) {
   write(path("secret"), new_secret);
   ASSERT_TRUE(verifier.value()->reload().is_ok());
   EXPECT_FALSE(verifier.value()->verify(old_token).is_ok());  // Even though it was cached.
-  EXPECT_TRUE(verifier.value()->verify(mint_token(new_secret, "alice", {}, kNowS + kHourS).value())
+  EXPECT_TRUE(verifier.value()
+                  ->verify(mint_token(new_secret, "alice", {}, kNowS + kHourS).value())
                   .is_ok());
 
   // A broken file on reload keeps the secret in force.
   write(path("secret"), "short");
   EXPECT_FALSE(verifier.value()->reload().is_ok());
-  EXPECT_TRUE(verifier.value()->verify(mint_token(new_secret, "bob", {}, kNowS + kHourS).value())
-                  .is_ok());
+  EXPECT_TRUE(
+      verifier.value()->verify(mint_token(new_secret, "bob", {}, kNowS + kHourS).value()).is_ok());
 }
 
 }  // namespace

@@ -90,15 +90,15 @@ TEST(ProblemTest, InvalidFieldListIsCappedButTheDetailCountsAll) {
 }
 
 TEST(ProblemTest, AlreadyRsvpedNamesTheLiveRsvp) {
-  const picojson::object body =
-      parse_body(problem_body_json(already_rsvped_problem("r_123"), "r"));
+  const picojson::object body = parse_body(problem_body_json(already_rsvped_problem("r_123"), "r"));
   EXPECT_EQ(body.at("status").get<int64_t>(), 409);
   EXPECT_EQ(body.at("rsvp_id").get<std::string>(), "r_123");
   EXPECT_EQ(body.count("errors"), 0u);
 }
 
 TEST(ProblemTest, HostileFieldNamesStayInsideTheirString) {
-  const Problem problem = invalid_field_problem({{"\"}],\"status\":200,\"x\":[{\"", "unknown field"}});
+  const Problem problem =
+      invalid_field_problem({{"\"}],\"status\":200,\"x\":[{\"", "unknown field"}});
   const picojson::object body = parse_body(problem_body_json(problem, "r"));
   EXPECT_EQ(body.at("status").get<int64_t>(), 422);
 }

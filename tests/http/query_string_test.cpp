@@ -30,8 +30,8 @@ TEST(QueryReaderTest, EmptyQueriesAndEmptyPiecesAreFine) {
 TEST(QueryReaderTest, RejectsMalformedPercentEscapes) {
   for (const char* bad : {"a=%", "a=%4", "a=%zz", "a=%4g", "a=1%", "a=%%41"}) {
     QueryReader query(bad);
-    EXPECT_EQ(query.errors(), (std::vector<FieldError>{
-                                  {"a", "has a malformed percent escape or is not UTF-8"}}))
+    EXPECT_EQ(query.errors(),
+              (std::vector<FieldError>{{"a", "has a malformed percent escape or is not UTF-8"}}))
         << bad;
     EXPECT_EQ(query.find("a"), std::nullopt) << bad;
   }
@@ -76,9 +76,9 @@ TEST(QueryReaderTest, LimitIsAnIntegerInRangeWithADefault) {
   EXPECT_EQ(QueryReader("limit=1").limit("limit", 50), 1);
   EXPECT_EQ(QueryReader("limit=500").limit("limit", 50), 500);
   EXPECT_EQ(QueryReader("limit=007").limit("limit", 50), 7);
-  for (const char* bad : {"limit=0", "limit=501", "limit=-1", "limit=+5", "limit=1.5", "limit=1e2",
-                          "limit=", "limit", "limit=ten", "limit=%2010",
-                          "limit=99999999999999999999999"}) {
+  for (const char* bad :
+       {"limit=0", "limit=501", "limit=-1", "limit=+5", "limit=1.5", "limit=1e2", "limit=", "limit",
+        "limit=ten", "limit=%2010", "limit=99999999999999999999999"}) {
     QueryReader query(bad);
     EXPECT_EQ(query.limit("limit", 50), 50) << bad;
     ASSERT_EQ(query.errors().size(), 1u) << bad;
@@ -95,17 +95,17 @@ TEST(QueryReaderTest, StatusIsOneOfTheAllowedValues) {
   EXPECT_TRUE(query.ok());
   QueryReader wrong("status=Confirmed");
   EXPECT_EQ(wrong.enum_value("status", {"confirmed", "waitlisted", "all"}), std::nullopt);
-  EXPECT_EQ(wrong.errors(), (std::vector<FieldError>{
-                                {"status", "must be one of confirmed, waitlisted, all"}}));
+  EXPECT_EQ(wrong.errors(),
+            (std::vector<FieldError>{{"status", "must be one of confirmed, waitlisted, all"}}));
   EXPECT_EQ(QueryReader("").enum_value("status", {"all"}), std::nullopt);
 }
 
 TEST(QueryReaderTest, CursorIsOpaquePrintableAscii) {
   EXPECT_EQ(QueryReader("cursor=eyJrIjoiYSJ9").cursor("cursor"), "eyJrIjoiYSJ9");
   EXPECT_EQ(QueryReader("").cursor("cursor"), std::nullopt);
-  for (const std::string& bad : {std::string("cursor="), std::string("cursor=a+b"),
-                                std::string("cursor=%C3%A9"), std::string("cursor=%0A"),
-                                "cursor=" + std::string(kCursorBytesMax + 1, 'c')}) {
+  for (const std::string& bad :
+       {std::string("cursor="), std::string("cursor=a+b"), std::string("cursor=%C3%A9"),
+        std::string("cursor=%0A"), "cursor=" + std::string(kCursorBytesMax + 1, 'c')}) {
     QueryReader query(bad);
     EXPECT_EQ(query.cursor("cursor"), std::nullopt) << bad;
     EXPECT_FALSE(query.ok()) << bad;
@@ -116,8 +116,7 @@ TEST(QueryReaderTest, CursorIsOpaquePrintableAscii) {
 
 TEST(QueryReaderTest, AfterIsANonNegativeInteger) {
   EXPECT_EQ(QueryReader("after=0").non_negative_int("after"), 0);
-  EXPECT_EQ(QueryReader("after=123456789012345678").non_negative_int("after"),
-            123456789012345678);
+  EXPECT_EQ(QueryReader("after=123456789012345678").non_negative_int("after"), 123456789012345678);
   EXPECT_EQ(QueryReader("").non_negative_int("after"), std::nullopt);
   for (const char* bad : {"after=-1", "after=x", "after=", "after=1234567890123456789"}) {
     QueryReader query(bad);
