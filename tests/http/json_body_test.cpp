@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "http/identifiers.h"
@@ -261,6 +262,45 @@ TEST(FieldReaderTest, UnknownFieldsAreReportedByName) {
   reader.add_error("guests", "exceeds max_guests");
   EXPECT_EQ(reader.errors().size(), 3u);
   EXPECT_FALSE(reader.ok());
+}
+
+// Random byte mutations of a realistic body: the parser must never throw or crash (picojson
+// throws on values it cannot hold), and whatever it accepts must round-trip through the writer.
+TEST(ParseJsonObjectTest, SurvivesRandomMutations) {
+  const std::string seed =
+      R"({"activity_id":"yoga-1","guests":2,"t":"caf\u00e9 \ud83c\udf89","n":[1,-2.5e3,null,)"
+      R"(true,{"k":"v"}],"z":0})";
+  std::mt19937 random(20261203);  // Fixed seed: failures must reproduce.
+  const std::string alphabet = "{}[]\":,.-+eE0123456789tfnul \\\x80\xc3\xed\xf4\xff";
+  int accepted = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string body = seed;
+    const int edits = 1 + static_cast<int>(random() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = random() % body.size();
+      const char c = alphabet[random() % alphabet.size()];
+      switch (random() % 3) {
+        case 0:
+          body[at] = c;
+          break;
+        case 1:
+          body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          body.erase(at, 1);
+          break;
+      }
+    }
+    Result<picojson::value> parsed = parse_json_object(body);
+    if (!parsed.is_ok()) continue;
+    ++accepted;
+    ASSERT_TRUE(parsed->is<picojson::object>()) << body;
+    Result<picojson::value> again = parse_json_object(parsed->serialize());
+    ASSERT_TRUE(again.is_ok()) << body;
+    // Serialization is a fixed point: what we write parses back to the same text.
+    EXPECT_EQ(parsed->serialize(), again->serialize()) << body;
+  }
+  EXPECT_GT(accepted, 0);
 }
 
 TEST(JsonEqualTest, ComparesWithoutConvertingNumbers) {
