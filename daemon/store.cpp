@@ -13,6 +13,7 @@
 #include <system_error>
 #include <utility>
 
+#include "daemon/detail/full_write.h"
 #include "daemon/detail/lmdb_status.h"
 #include "daemon/store_keys.h"
 #include "shm/failpoint.h"
@@ -593,6 +594,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
 
 Store::~Store() {
   assert(open_txns_.load(std::memory_order_relaxed) == 0);
+  // Unregister first: nothing writes now, and after the close the number may be reused.
+  if (data_fd_ >= 0) detail::unregister_data_fd(data_fd_);
   if (env_ != nullptr) mdb_env_close(env_);
   // Closing the descriptor releases the flock, after the environment is closed.
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -629,6 +632,17 @@ Status Store::open_environment(size_t map_size_bytes) {
   if (failpoint_enabled("store_nosync")) flags |= MDB_NOSYNC;
   rc = mdb_env_open(env_, data_dir_.c_str(), flags, kFileMode);
   if (rc != MDB_SUCCESS) return status_from_lmdb(rc, "open LMDB environment in " + data_dir_);
+  // A full disk must read as ENOSPC/EFBIG, not as LMDB's EIO for a short write (full_write.h).
+  // The failpoint is the negative control of the storage-full test.
+  if (read_only_ || failpoint_enabled("store_short_write_eio")) return Status::ok();
+  int data_fd = -1;
+  rc = mdb_env_get_fd(env_, &data_fd);
+  if (rc != MDB_SUCCESS) return status_from_lmdb(rc, "get data file descriptor");
+  if (!detail::register_data_fd(data_fd)) {
+    return Status(StatusCode::kOverloaded, "more than " + std::to_string(detail::kData_fds_max) +
+                                               " writable stores in one process");
+  }
+  data_fd_ = data_fd;
   return Status::ok();
 }
 

@@ -272,6 +272,7 @@ class Store {
   std::string data_dir_;
   bool read_only_;
   int lock_fd_ = -1;
+  int data_fd_ = -1;  // LMDB's data file, registered with detail/full_write.h; -1 if none.
   MDB_env* env_ = nullptr;
   StoreDatabases databases_;
   // Open transactions of this Store (grow_map needs none); relaxed: a count, not a guard of data.

@@ -668,6 +668,11 @@ TEST(StoreTest, ReadOnlyOpenWithoutStoreIsNotFound) {
   EXPECT_FALSE(std::filesystem::exists(temp.path() + "/missing"));
 }
 
+off_t file_size(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? info.st_size : -1;
+}
+
 // Puts `count` RSVPs with ids from `first_id` in one txn and commits.
 Status write_batch(Store& store, uint64_t first_id, uint64_t count) {
   Result<WriteTxn> txn = store.begin_write();
@@ -700,37 +705,40 @@ TEST(StoreTest, MapFullThenGrowAndRetry) {
   EXPECT_EQ(store->begin_read()->last_rsvp_id().value(), 5000u);
 }
 
-off_t file_size(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 ? info.st_size : -1;
+// RLIMIT_FSIZE stands in for a full disk without privileges: writes past it fail with EFBIG.
+// `room_bytes` is how far above the current file size the limit sits. With room, a write
+// straddles the limit and the kernel returns a short count, which LMDB 0.9.24 alone reports as
+// EIO (fatal); the store must still report kStorageFull.
+std::string storage_full_scenario(const std::string& dir, off_t room_bytes) {
+  std::unique_ptr<Store> store = open_store(dir);
+  if (!store) return "open failed";
+  if (!write_batch(*store, 1, 10).is_ok()) return "first batch failed";
+  ::signal(SIGXFSZ, SIG_IGN);
+  rlimit limit{};
+  ::getrlimit(RLIMIT_FSIZE, &limit);
+  const rlimit original = limit;
+  limit.rlim_cur = static_cast<rlim_t>(file_size(dir + "/data.mdb") + room_bytes);
+  if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return "setrlimit down failed";
+  Status full = write_batch(*store, 11, 3000);
+  if (full.code() != StatusCode::kStorageFull) return "commit gave " + full.to_string();
+  {
+    Result<ReadTxn> read = store->begin_read();
+    if (!read.is_ok() || !read->get_rsvp(10).is_ok()) return "reads failed after storage full";
+    if (read->last_rsvp_id().value() != 10) return "failed batch is visible";
+  }
+  if (::setrlimit(RLIMIT_FSIZE, &original) != 0) return "setrlimit up failed";
+  Status again = write_batch(*store, 11, 3000);
+  if (!again.is_ok()) return "write after raising the limit: " + again.to_string();
+  return "";
 }
 
-// RLIMIT_FSIZE stands in for a full disk without privileges: writes past it fail with EFBIG.
 TEST(StoreTest, StorageFullFailsCommitButReadsAndLaterWritesWork) {
-  TempDir temp;
-  const std::string complaint = run_in_child([&]() -> std::string {
-    std::unique_ptr<Store> store = open_store(temp.path());
-    if (!store) return "open failed";
-    if (!write_batch(*store, 1, 10).is_ok()) return "first batch failed";
-    ::signal(SIGXFSZ, SIG_IGN);
-    rlimit limit{};
-    ::getrlimit(RLIMIT_FSIZE, &limit);
-    const rlimit original = limit;
-    limit.rlim_cur = static_cast<rlim_t>(file_size(temp.path() + "/data.mdb"));
-    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return "setrlimit down failed";
-    Status full = write_batch(*store, 11, 3000);
-    if (full.code() != StatusCode::kStorageFull) return "commit gave " + full.to_string();
-    {
-      Result<ReadTxn> read = store->begin_read();
-      if (!read.is_ok() || !read->get_rsvp(10).is_ok()) return "reads failed after storage full";
-      if (read->last_rsvp_id().value() != 10) return "failed batch is visible";
-    }
-    if (::setrlimit(RLIMIT_FSIZE, &original) != 0) return "setrlimit up failed";
-    Status again = write_batch(*store, 11, 3000);
-    if (!again.is_ok()) return "write after raising the limit: " + again.to_string();
-    return "";
-  });
-  EXPECT_EQ(complaint, "");
+  for (const off_t room_bytes : {0, 1000, 4096, 3 * 4096 + 100, 100'000}) {
+    TempDir temp;
+    const std::string complaint =
+        run_in_child([&] { return storage_full_scenario(temp.path(), room_bytes); });
+    EXPECT_EQ(complaint, "") << "room above the file: " << room_bytes << " bytes";
+  }
 }
 
 TEST(StoreTest, DurableCommitCallsFdatasync) {
