@@ -419,6 +419,44 @@ Result<IdempotencyRecord> Txn::get_idempotency(std::string_view sub, std::string
   return decode_idempotency(bytes.value());
 }
 
+namespace {
+
+// Splits an idempotency store key (sub 0x00 key) and decodes its record.
+Result<IdempotencyEntry> decode_idempotency_entry(std::string_view key, std::string_view value) {
+  const size_t separator = key.find('\0');
+  if (separator == std::string_view::npos || !is_valid_id(key.substr(0, separator)) ||
+      !is_valid_idempotency_key(key.substr(separator + 1))) {
+    return corruption("malformed idempotency key");
+  }
+  Result<IdempotencyRecord> record = decode_idempotency(value);
+  if (!record.is_ok()) return record.status();
+  return IdempotencyEntry{std::string(key.substr(0, separator)),
+                          std::string(key.substr(separator + 1)), std::move(record).value()};
+}
+
+}  // namespace
+
+Result<std::vector<IdempotencyEntry>> Txn::idempotency_after(std::string_view after_sub,
+                                                             std::string_view after_key,
+                                                             size_t limit) const {
+  limit = clamp_limit(limit);
+  const bool from_first = after_sub.empty() && after_key.empty();
+  const StoreKey start = from_first ? StoreKey() : idempotency_store_key(after_sub, after_key);
+  std::vector<IdempotencyEntry> entries;
+  Status status = scan_index(
+      store_->databases_.idempotency, "", start.view(), false,
+      [&](std::string_view key, std::string_view value, bool& stop) -> Status {
+        if (key == start.view()) return Status::ok();  // Strictly after the cursor.
+        Result<IdempotencyEntry> entry = decode_idempotency_entry(key, value);
+        if (!entry.is_ok()) return entry.status();
+        entries.push_back(std::move(entry).value());
+        stop = entries.size() == limit;
+        return Status::ok();
+      });
+  if (!status.is_ok()) return status;
+  return entries;
+}
+
 // ----------------------------------------------------------------------------------------------
 // WriteTxn.
 
@@ -495,6 +533,11 @@ Status WriteTxn::put_rsvp(const RsvpRecord& record) {
 Status WriteTxn::put_user_rsvp(std::string_view user_id, uint64_t rsvp_id) {
   return put_raw(store_->databases_.rsvps_by_user, id_u64_key(user_id, rsvp_id).view(), "",
                  MDB_NOOVERWRITE, "put rsvps_by_user");
+}
+
+Status WriteTxn::delete_user_rsvp(std::string_view user_id, uint64_t rsvp_id) {
+  return delete_raw(store_->databases_.rsvps_by_user, id_u64_key(user_id, rsvp_id).view(),
+                    "delete rsvps_by_user");
 }
 
 Status WriteTxn::put_live_rsvp(std::string_view user_id, std::string_view activity_id,

@@ -29,6 +29,12 @@
 //   kCorruption   stored bytes fail to decode, an index disagrees with its record, the schema
 //                 version differs, or LMDB reports a corrupted or incompatible file.
 //
+// Failpoints (fault-injection build only, shm/failpoint.h), each the negative control of a test:
+//   store_nosync           opens the environment with MDB_NOSYNC: commits stop calling fdatasync
+//                          (breaks StoreTest.DurableCommitCallsFdatasync).
+//   store_short_write_eio  leaves LMDB's short-write-as-EIO behaviour in place (breaks
+//                          StoreTest.StorageFullFailsCommitButReadsAndLaterWritesWork).
+//
 // Thread safety: Store methods may be called from any thread. Each transaction object is used
 // by one thread at a time (MDB_NOTLS lets it move between threads). Every transaction must end
 // before the Store is destroyed.
@@ -73,6 +79,12 @@ template <typename T>
 struct Page {
   std::vector<T> items;
   std::optional<uint64_t> next_cursor;
+};
+
+struct IdempotencyEntry {
+  std::string sub;
+  std::string key;
+  IdempotencyRecord record;
 };
 
 // The LMDB handles of the named databases (MDB_dbi is unsigned int).
@@ -138,6 +150,11 @@ class Txn {
   // REQUIRES: is_valid_id(sub), is_valid_idempotency_key(key). kNotFound when absent; expiry is
   // the caller's decision (compare created_at_ms).
   Result<IdempotencyRecord> get_idempotency(std::string_view sub, std::string_view key) const;
+  // Idempotency entries in (sub, key) order strictly after (after_sub, after_key); both empty =
+  // from the first. For the caller's expiry sweep; fewer than `limit` means the end.
+  Result<std::vector<IdempotencyEntry>> idempotency_after(std::string_view after_sub,
+                                                          std::string_view after_key,
+                                                          size_t limit) const;
 
  protected:
   Txn(Store* store, MDB_txn* txn) noexcept : store_(store), txn_(txn) {}
@@ -190,6 +207,7 @@ class WriteTxn final : public Txn {
   // entry: a second live RSVP of a pair, or a reused order key, is a bug the caller must see).
   // Deletes fail with kNotFound when the key is absent.
   Status put_user_rsvp(std::string_view user_id, uint64_t rsvp_id);
+  Status delete_user_rsvp(std::string_view user_id, uint64_t rsvp_id);
   Status put_live_rsvp(std::string_view user_id, std::string_view activity_id, uint64_t rsvp_id);
   Status delete_live_rsvp(std::string_view user_id, std::string_view activity_id);
   Status put_confirmed(std::string_view activity_id, uint64_t confirm_order, uint64_t rsvp_id);

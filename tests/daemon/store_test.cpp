@@ -16,6 +16,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "daemon/detail/lmdb_status.h"
@@ -243,6 +244,10 @@ TEST(StoreTest, RsvpAndLiveIndex) {
   ASSERT_TRUE(txn->put_live_rsvp("u1", "act", 9).is_ok());  // After cancel, a new one.
   EXPECT_EQ(txn->put_confirmed("act", 1, 8).code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(txn->delete_waiting("act", 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(txn->put_user_rsvp("u1", 7).code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(txn->delete_user_rsvp("u1", 7).is_ok());
+  EXPECT_EQ(txn->delete_user_rsvp("u1", 7).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(txn->rsvps_of_user("u1", 0, std::nullopt, 10)->items.empty());
   ASSERT_TRUE(txn->commit().is_ok());
 
   Result<ReadTxn> read = store->begin_read();
@@ -378,11 +383,28 @@ TEST(StoreTest, PromotionMovesAnRsvpBetweenIndexes) {
   ASSERT_TRUE(txn->put_rsvp(head).is_ok());
   ASSERT_TRUE(txn->put_confirmed("ab", head.confirm_order, head.id).is_ok());
   ASSERT_TRUE(txn->commit().is_ok());
+  {
+    Result<ReadTxn> read = store->begin_read();
+    EXPECT_EQ(rsvp_ids(read->waiting_of_activity("ab", 0, 10).value()),
+              (std::vector<uint64_t>{9, 8, 6}));
+    EXPECT_EQ(rsvp_ids(read->confirmed_of_activity("ab", 0, 10).value()),
+              (std::vector<uint64_t>{1, 2, 3, 4, 5, 7}));
+  }
+  // Cancelling a confirmed one removes it from the confirmed and live indexes only.
+  Result<WriteTxn> cancel = store->begin_write();
+  ASSERT_TRUE(cancel.is_ok());
+  RsvpRecord second = cancel->get_rsvp(2).value();
+  ASSERT_TRUE(cancel->delete_confirmed("ab", second.confirm_order).is_ok());
+  EXPECT_EQ(cancel->delete_confirmed("ab", second.confirm_order).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(cancel->delete_live_rsvp(second.user_id, "ab").is_ok());
+  second.status = RsvpStatus::kCancelled;
+  ASSERT_TRUE(cancel->put_rsvp(second).is_ok());
+  ASSERT_TRUE(cancel->commit().is_ok());
   Result<ReadTxn> read = store->begin_read();
-  EXPECT_EQ(rsvp_ids(read->waiting_of_activity("ab", 0, 10).value()),
-            (std::vector<uint64_t>{9, 8, 6}));
   EXPECT_EQ(rsvp_ids(read->confirmed_of_activity("ab", 0, 10).value()),
-            (std::vector<uint64_t>{1, 2, 3, 4, 5, 7}));
+            (std::vector<uint64_t>{1, 3, 4, 5, 7}));
+  EXPECT_EQ(read->rsvps_of_user(second.user_id, 0, RsvpStatus::kCancelled, 10)->items.at(0).id,
+            2u);
 }
 
 TEST(StoreTest, IndexThatDisagreesWithRecordIsCorruption) {
@@ -524,6 +546,76 @@ TEST(StoreTest, IdempotencyGetPutDelete) {
   ASSERT_TRUE(txn->commit().is_ok());
   EXPECT_EQ(store->begin_read()->get_idempotency("sub", "key 1").status().code(),
             StatusCode::kNotFound);
+}
+
+TEST(StoreTest, IdempotencySweepScansInKeyOrder) {
+  TempDir temp;
+  std::unique_ptr<Store> store = open_store(temp.path());
+  ASSERT_NE(store, nullptr);
+  {
+    Result<WriteTxn> txn = store->begin_write();
+    ASSERT_TRUE(txn.is_ok());
+    for (const auto& [sub, key] : {std::pair{"b", "k1"}, std::pair{"a", "z"}, std::pair{"a", "k 2"},
+                                   std::pair{"ab", "k"}}) {
+      IdempotencyRecord record;
+      record.created_at_ms = sub[0] * 100 + key[0];
+      ASSERT_TRUE(txn->put_idempotency(sub, key, record).is_ok());
+    }
+    ASSERT_TRUE(txn->commit().is_ok());
+  }
+  Result<ReadTxn> read = store->begin_read();
+  ASSERT_TRUE(read.is_ok());
+  std::vector<std::string> seen;
+  std::string after_sub;
+  std::string after_key;
+  for (int round = 0; round < 10; ++round) {
+    Result<std::vector<IdempotencyEntry>> page = read->idempotency_after(after_sub, after_key, 3);
+    ASSERT_TRUE(page.is_ok()) << page.status().to_string();
+    for (const IdempotencyEntry& entry : page.value()) {
+      seen.push_back(entry.sub + "/" + entry.key);
+      EXPECT_EQ(entry.record.created_at_ms, entry.sub[0] * 100 + entry.key[0]);
+    }
+    if (page->size() < 3) break;
+    after_sub = page->back().sub;
+    after_key = page->back().key;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a/k 2", "a/z", "ab/k", "b/k1"}));
+}
+
+TEST(StoreTest, ReadTxnMovesBetweenThreads) {
+  TempDir temp;
+  std::unique_ptr<Store> store = open_store(temp.path());
+  ASSERT_NE(store, nullptr);
+  {
+    Result<WriteTxn> txn = store->begin_write();
+    ASSERT_TRUE(txn->put_activity(make_activity("a")).is_ok());
+    ASSERT_TRUE(txn->commit().is_ok());
+  }
+  Result<ReadTxn> read = store->begin_read();
+  ASSERT_TRUE(read.is_ok());
+  bool found = false;
+  std::thread reader([&] { found = read->get_activity("a").is_ok(); });
+  reader.join();
+  EXPECT_TRUE(found);
+  // Many readers on many threads at once beside a writer.
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        Result<ReadTxn> txn = store->begin_read();
+        if (!txn.is_ok() || !txn->get_activity("a").is_ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (uint64_t id = 1; id <= 50; ++id) {
+    Result<WriteTxn> txn = store->begin_write();
+    ASSERT_TRUE(txn.is_ok());
+    ASSERT_TRUE(txn->put_rsvp(make_rsvp(id, "a", "u", RsvpStatus::kCancelled, 0)).is_ok());
+    ASSERT_TRUE(txn->commit().is_ok());
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST(StoreTest, ReadTxnSeesASnapshot) {
