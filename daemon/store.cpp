@@ -187,9 +187,10 @@ Result<std::vector<ActivityRecord>> Txn::activities_after(std::string_view after
   std::vector<ActivityRecord> records;
   Status status = scan_index(
       store_->databases_.activities, "", start.view(), false,
-      [&](std::string_view, std::string_view value, bool& stop) -> Status {
+      [&](std::string_view key, std::string_view value, bool& stop) -> Status {
         Result<ActivityRecord> record = decode_activity(value);
         if (!record.is_ok()) return record.status();
+        if (record->id != key) return corruption("activity record under another id");
         records.push_back(std::move(record).value());
         stop = records.size() == limit;
         return Status::ok();

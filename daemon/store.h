@@ -33,7 +33,8 @@
 //   store_nosync           opens the environment with MDB_NOSYNC: commits stop calling fdatasync
 //                          (breaks StoreTest.DurableCommitCallsFdatasync).
 //   store_short_write_eio  leaves LMDB's short-write-as-EIO behaviour in place (breaks
-//                          StoreTest.StorageFullFailsCommitButReadsAndLaterWritesWork).
+//                          StoreTest.StorageFullFailsCommitButReadsAndLaterWritesWork and
+//                          StoreTest.FullDiskIsStorageFull).
 //
 // Thread safety: Store methods may be called from any thread. Each transaction object is used
 // by one thread at a time (MDB_NOTLS lets it move between threads). Every transaction must end

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <lmdb.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -830,6 +832,42 @@ TEST(StoreTest, StorageFullFailsCommitButReadsAndLaterWritesWork) {
         run_in_child([&] { return storage_full_scenario(temp.path(), room_bytes); });
     EXPECT_EQ(complaint, "") << "room above the file: " << room_bytes << " bytes";
   }
+}
+
+// A real ENOSPC: the store on a 1 MiB tmpfs in a private mount namespace (needs CAP_SYS_ADMIN;
+// skipped without it). A ballast file frees space again when removed.
+constexpr const char* kSkipMarker = "SKIP";
+
+std::string disk_full_scenario(const std::string& mount_point) {
+  if (::unshare(CLONE_NEWNS) != 0) return kSkipMarker;
+  if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return kSkipMarker;
+  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=1m") != 0) return kSkipMarker;
+  const std::string ballast = mount_point + "/ballast";
+  std::ofstream(ballast) << std::string(256 * 1024, 'b');
+  std::unique_ptr<Store> store = open_store(mount_point + "/data");
+  if (!store) return "open failed";
+  Status full;
+  uint64_t next_id = 1;
+  for (int batch = 0; batch < 100 && full.is_ok(); ++batch, next_id += 200) {
+    full = write_batch(*store, next_id, 200);
+  }
+  if (full.code() != StatusCode::kStorageFull) return "full disk gave " + full.to_string();
+  const uint64_t stored = next_id - 200 - 1;
+  {
+    Result<ReadTxn> read = store->begin_read();
+    if (!read.is_ok() || read->last_rsvp_id().value() != stored) return "reads failed";
+  }
+  std::filesystem::remove(ballast);
+  Status again = write_batch(*store, stored + 1, 200);
+  if (!again.is_ok()) return "write after freeing space: " + again.to_string();
+  return "";
+}
+
+TEST(StoreTest, FullDiskIsStorageFull) {
+  TempDir temp;
+  const std::string complaint = run_in_child([&] { return disk_full_scenario(temp.path()); });
+  if (complaint == kSkipMarker) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  EXPECT_EQ(complaint, "");
 }
 
 TEST(StoreTest, DurableCommitCallsFdatasync) {
