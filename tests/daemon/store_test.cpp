@@ -478,6 +478,36 @@ TEST(StoreTest, UserRsvpsNewestFirstWithCursorAndFilter) {
   EXPECT_EQ(read->last_rsvp_id().value(), 300u);
 }
 
+// A filter that matches nothing in kScan_entries_max entries returns an empty page with a cursor
+// instead of scanning without bound.
+TEST(StoreTest, FilteredUserScanIsBounded) {
+  TempDir temp;
+  std::unique_ptr<Store> store = open_store(temp.path());
+  ASSERT_NE(store, nullptr);
+  const uint64_t cancelled_count = kScan_entries_max + 5;
+  {
+    Result<WriteTxn> txn = store->begin_write();
+    ASSERT_TRUE(txn.is_ok());
+    ASSERT_TRUE(put_full_rsvp(txn.value(), make_rsvp(1, "a", "u", RsvpStatus::kConfirmed, 1)).is_ok());
+    for (uint64_t id = 2; id <= cancelled_count + 1; ++id) {
+      ASSERT_TRUE(put_full_rsvp(txn.value(), make_rsvp(id, "a", "u", RsvpStatus::kCancelled, 0)).is_ok());
+    }
+    ASSERT_TRUE(txn->commit().is_ok());
+  }
+  Result<ReadTxn> read = store->begin_read();
+  ASSERT_TRUE(read.is_ok());
+  Result<Page<RsvpRecord>> first = read->rsvps_of_user("u", 0, RsvpStatus::kConfirmed, 10);
+  ASSERT_TRUE(first.is_ok());
+  EXPECT_TRUE(first->items.empty());
+  ASSERT_TRUE(first->next_cursor.has_value());
+  EXPECT_EQ(*first->next_cursor, cancelled_count + 1 - kScan_entries_max + 1);
+  Result<Page<RsvpRecord>> second =
+      read->rsvps_of_user("u", *first->next_cursor, RsvpStatus::kConfirmed, 10);
+  ASSERT_TRUE(second.is_ok());
+  EXPECT_EQ(rsvp_ids(second.value()), (std::vector<uint64_t>{1}));
+  EXPECT_FALSE(second->next_cursor.has_value());
+}
+
 TEST(StoreTest, AuditIsGapFreeAndIndexedByActivityAndUser) {
   TempDir temp;
   std::unique_ptr<Store> store = open_store(temp.path());
