@@ -637,7 +637,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
 }
 
 Store::~Store() {
-  assert(open_txns_.load(std::memory_order_relaxed) == 0);
+  assert(open_txns_.load(std::memory_order_relaxed) == 0);  // Relaxed: a debug check only.
   // Unregister first: nothing writes now, and after the close the number may be reused.
   if (data_fd_ >= 0) detail::unregister_data_fd(data_fd_);
   if (env_ != nullptr) mdb_env_close(env_);
@@ -761,7 +761,7 @@ Status Store::check_schema(MDB_txn* txn) {
 }
 
 bool Store::enter_txn() noexcept {
-  int count = open_txns_.load(std::memory_order_relaxed);
+  int count = open_txns_.load(std::memory_order_relaxed);  // Relaxed: the CAS below orders.
   do {
     if (count < 0) return false;  // grow_map is changing the map.
     // Acquire: pairs with grow_map's release so a new txn sees the new map size.
@@ -810,7 +810,7 @@ Result<WriteTxn> Store::begin_write() {
   }
   Result<MDB_txn*> txn = begin_txn(0);
   if (!txn.is_ok()) {
-    writer_open_.store(false, std::memory_order_release);
+    writer_open_.store(false, std::memory_order_release);  // Release: pairs with the CAS above.
     return txn.status();
   }
   return WriteTxn(this, txn.value());

@@ -82,6 +82,7 @@ bool register_data_fd(int fd) noexcept {
 void unregister_data_fd(int fd) noexcept {
   for (auto& slot : g_data_fds) {
     int expected = fd;
+    // Relaxed: see g_data_fds; the slot value is the only data.
     if (slot.fd.compare_exchange_strong(expected, kFreeSlot, std::memory_order_relaxed)) return;
   }
 }
