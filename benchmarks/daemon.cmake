@@ -1,0 +1,3 @@
+# Benchmarks of the durable engine (daemon/).
+rsvpd_add_benchmark(store_bench SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/store_bench.cpp
+  LIBS rsvpd_daemon PkgConfig::LMDB)
