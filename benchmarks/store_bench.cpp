@@ -107,7 +107,7 @@ void BM_RawLmdbCommit(benchmark::State& state) {
   BenchDir dir;
   MDB_env* env = nullptr;
   mdb_env_create(&env);
-  mdb_env_set_mapsize(env, kMap_size_bytes_default);
+  mdb_env_set_mapsize(env, kMapSizeBytesDefault);
   if (mdb_env_open(env, dir.path().c_str(), MDB_NOTLS, 0600) != MDB_SUCCESS) {
     mdb_env_close(env);
     return state.SkipWithError("mdb_env_open failed");

@@ -39,13 +39,13 @@ std::string_view name_of(const std::array<std::string_view, N>& names, uint8_t v
 ByteWriter begin_record(std::string& out) {
   out.clear();
   ByteWriter writer(out);
-  writer.u8(kRecord_format_version);
+  writer.u8(kRecordFormatVersion);
   return writer;
 }
 
 // Checks the format version byte; a failed reader reports it.
 void check_version(ByteReader& reader) {
-  if (reader.u8("format version") != kRecord_format_version) reader.fail("format version");
+  if (reader.u8("format version") != kRecordFormatVersion) reader.fail("format version");
 }
 
 // Turns a finished decode into its Result: the record, or kCorruption naming the field.
@@ -81,9 +81,9 @@ std::optional<AuditOp> parse_audit_op(std::string_view name) noexcept {
 
 void encode_into(const ActivityRecord& record, std::string& out) {
   ByteWriter writer = begin_record(out);
-  writer.string(record.id, kId_bytes_max);
-  writer.string(record.title, kTitle_bytes_max);
-  writer.string(record.host_id, kId_bytes_max);
+  writer.string(record.id, kIdBytesMax);
+  writer.string(record.title, kTitleBytesMax);
+  writer.string(record.host_id, kIdBytesMax);
   writer.u32(record.capacity);
   writer.u32(record.max_guests);
   writer.boolean(record.waitlist_enabled);
@@ -105,9 +105,9 @@ Result<ActivityRecord> decode_activity(std::string_view bytes) {
   ByteReader reader(bytes);
   check_version(reader);
   ActivityRecord record;
-  record.id = reader.string("id", kId_bytes_max);
-  record.title = reader.string("title", kTitle_bytes_max);
-  record.host_id = reader.string("host_id", kId_bytes_max);
+  record.id = reader.string("id", kIdBytesMax);
+  record.title = reader.string("title", kTitleBytesMax);
+  record.host_id = reader.string("host_id", kIdBytesMax);
   record.capacity = reader.u32("capacity");
   record.max_guests = reader.u32("max_guests");
   record.waitlist_enabled = reader.boolean("waitlist_enabled");
@@ -130,8 +130,8 @@ Result<ActivityRecord> decode_activity(std::string_view bytes) {
 void encode_into(const RsvpRecord& record, std::string& out) {
   ByteWriter writer = begin_record(out);
   writer.u64(record.id);
-  writer.string(record.activity_id, kId_bytes_max);
-  writer.string(record.user_id, kId_bytes_max);
+  writer.string(record.activity_id, kIdBytesMax);
+  writer.string(record.user_id, kIdBytesMax);
   writer.u32(record.guests);
   writer.u8(static_cast<uint8_t>(record.status));
   writer.u64(record.ticket);
@@ -147,8 +147,8 @@ Result<RsvpRecord> decode_rsvp(std::string_view bytes) {
   check_version(reader);
   RsvpRecord record;
   record.id = reader.u64("id");
-  record.activity_id = reader.string("activity_id", kId_bytes_max);
-  record.user_id = reader.string("user_id", kId_bytes_max);
+  record.activity_id = reader.string("activity_id", kIdBytesMax);
+  record.user_id = reader.string("user_id", kIdBytesMax);
   record.guests = reader.u32("guests");
   record.status = static_cast<RsvpStatus>(
       reader.enumeration("status", static_cast<uint8_t>(RsvpStatus::kCancelled)));
@@ -166,14 +166,14 @@ void encode_into(const AuditRecord& record, std::string& out) {
   writer.u64(record.seq);
   writer.i64(record.at_ms);
   writer.u8(static_cast<uint8_t>(record.op));
-  writer.string(record.actor, kActor_bytes_max);
-  writer.string(record.activity_id, kId_bytes_max);
+  writer.string(record.actor, kActorBytesMax);
+  writer.string(record.activity_id, kIdBytesMax);
   writer.u64(record.rsvp_id);
-  writer.string(record.user_id, kId_bytes_max);
-  writer.string(record.from_status, kStatus_name_bytes_max);
-  writer.string(record.to_status, kStatus_name_bytes_max);
+  writer.string(record.user_id, kIdBytesMax);
+  writer.string(record.from_status, kStatusNameBytesMax);
+  writer.string(record.to_status, kStatusNameBytesMax);
   writer.u32(record.party_size);
-  writer.string(record.request_id, kRequest_id_bytes_max);
+  writer.string(record.request_id, kRequestIdBytesMax);
 }
 
 Result<AuditRecord> decode_audit(std::string_view bytes) {
@@ -184,23 +184,23 @@ Result<AuditRecord> decode_audit(std::string_view bytes) {
   record.at_ms = reader.i64("at");
   record.op = static_cast<AuditOp>(
       reader.enumeration("op", static_cast<uint8_t>(AuditOp::kRsvpCancelled)));
-  record.actor = reader.string("actor", kActor_bytes_max);
-  record.activity_id = reader.string("activity_id", kId_bytes_max);
+  record.actor = reader.string("actor", kActorBytesMax);
+  record.activity_id = reader.string("activity_id", kIdBytesMax);
   record.rsvp_id = reader.u64("rsvp_id");
-  record.user_id = reader.string("user_id", kId_bytes_max);
-  record.from_status = reader.string("from", kStatus_name_bytes_max);
-  record.to_status = reader.string("to", kStatus_name_bytes_max);
+  record.user_id = reader.string("user_id", kIdBytesMax);
+  record.from_status = reader.string("from", kStatusNameBytesMax);
+  record.to_status = reader.string("to", kStatusNameBytesMax);
   record.party_size = reader.u32("party_size");
-  record.request_id = reader.string("request_id", kRequest_id_bytes_max);
+  record.request_id = reader.string("request_id", kRequestIdBytesMax);
   return finish(reader, std::move(record), "audit");
 }
 
 void encode_into(const IdempotencyRecord& record, std::string& out) {
   ByteWriter writer = begin_record(out);
   writer.i64(record.created_at_ms);
-  writer.string(record.request_fingerprint, kRequest_fingerprint_bytes_max);
+  writer.string(record.request_fingerprint, kRequestFingerprintBytesMax);
   writer.u64(record.rsvp_id);
-  writer.string(record.response_body, kResponse_body_bytes_max);
+  writer.string(record.response_body, kResponseBodyBytesMax);
 }
 
 Result<IdempotencyRecord> decode_idempotency(std::string_view bytes) {
@@ -208,23 +208,23 @@ Result<IdempotencyRecord> decode_idempotency(std::string_view bytes) {
   check_version(reader);
   IdempotencyRecord record;
   record.created_at_ms = reader.i64("created_at");
-  record.request_fingerprint = reader.string("request_fingerprint", kRequest_fingerprint_bytes_max);
+  record.request_fingerprint = reader.string("request_fingerprint", kRequestFingerprintBytesMax);
   record.rsvp_id = reader.u64("rsvp_id");
-  record.response_body = reader.string("response_body", kResponse_body_bytes_max);
+  record.response_body = reader.string("response_body", kResponseBodyBytesMax);
   return finish(reader, std::move(record), "idempotency");
 }
 
 std::string format_rsvp_id(uint64_t id) {
   assert(id != 0);
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text(kRsvp_id_text_bytes, '0');
+  std::string text(kRsvpIdTextBytes, '0');
   text[0] = 'r';
   for (size_t i = 0; i < 16; ++i) text[16 - i] = kDigits[(id >> (4 * i)) & 0xf];
   return text;
 }
 
 std::optional<uint64_t> parse_rsvp_id(std::string_view text) noexcept {
-  if (text.size() != kRsvp_id_text_bytes || text[0] != 'r') return std::nullopt;
+  if (text.size() != kRsvpIdTextBytes || text[0] != 'r') return std::nullopt;
   uint64_t id = 0;
   for (size_t i = 1; i < text.size(); ++i) {
     const char c = text[i];

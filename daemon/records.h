@@ -24,16 +24,16 @@ namespace rsvpd {
 
 // Limits on the stored strings. The HTTP layer validates inputs against tighter limits; these
 // only bound what a decoder accepts.
-inline constexpr size_t kId_bytes_max = 64;               // ^[A-Za-z0-9._:-]{1,64}$
-inline constexpr size_t kTitle_bytes_max = 200 * 4;       // 200 code points of UTF-8.
-inline constexpr size_t kActor_bytes_max = kId_bytes_max;  // A user id, or "system".
-inline constexpr size_t kStatus_name_bytes_max = 16;      // "waitlisted" and friends.
-inline constexpr size_t kRequest_id_bytes_max = 128;
-inline constexpr size_t kIdempotency_key_bytes_max = 128;
-inline constexpr size_t kRequest_fingerprint_bytes_max = 16 * 1024;  // A request body.
-inline constexpr size_t kResponse_body_bytes_max = 64 * 1024;
+inline constexpr size_t kIdBytesMax = 64;               // ^[A-Za-z0-9._:-]{1,64}$
+inline constexpr size_t kTitleBytesMax = 200 * 4;       // 200 code points of UTF-8.
+inline constexpr size_t kActorBytesMax = kIdBytesMax;  // A user id, or "system".
+inline constexpr size_t kStatusNameBytesMax = 16;      // "waitlisted" and friends.
+inline constexpr size_t kRequestIdBytesMax = 128;
+inline constexpr size_t kIdempotencyKeyBytesMax = 128;
+inline constexpr size_t kRequestFingerprintBytesMax = 16 * 1024;  // A request body.
+inline constexpr size_t kResponseBodyBytesMax = 64 * 1024;
 
-inline constexpr uint8_t kRecord_format_version = 1;
+inline constexpr uint8_t kRecordFormatVersion = 1;
 
 enum class ActivityStatus : uint8_t { kOpen = 0, kClosed = 1, kArchived = 2 };
 enum class RsvpStatus : uint8_t { kConfirmed = 0, kWaitlisted = 1, kCancelled = 2 };
@@ -144,7 +144,7 @@ Result<IdempotencyRecord> decode_idempotency(std::string_view bytes);
 
 // The opaque public form of an RSVP id: "r" followed by exactly 16 lowercase hex digits.
 // REQUIRES for formatting: id != 0 (0 means "none" everywhere).
-inline constexpr size_t kRsvp_id_text_bytes = 17;
+inline constexpr size_t kRsvpIdTextBytes = 17;
 std::string format_rsvp_id(uint64_t id);
 // Accepts exactly the output of format_rsvp_id: returns nullopt for anything else, including
 // upper-case hex, a wrong length and the id 0.

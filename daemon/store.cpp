@@ -56,8 +56,8 @@ std::string_view to_view(const MDB_val& val) {
 }
 
 size_t clamp_limit(size_t limit) {
-  assert(limit >= 1 && limit <= kPage_items_max);
-  return std::clamp<size_t>(limit, 1, kPage_items_max);
+  assert(limit >= 1 && limit <= kPageItemsMax);
+  return std::clamp<size_t>(limit, 1, kPageItemsMax);
 }
 
 // A cursor that closes itself (read-only transactions do not close their cursors).
@@ -99,7 +99,7 @@ Status corruption(std::string message) {
 
 // The value of an index entry that maps to an rsvp id.
 Result<uint64_t> decode_rsvp_id_value(std::string_view value) {
-  if (value.size() != kU64_key_bytes) return corruption("index value is not an rsvp id");
+  if (value.size() != kU64KeyBytes) return corruption("index value is not an rsvp id");
   return read_u64_big_endian(value.data());
 }
 
@@ -296,7 +296,7 @@ Result<Page<RsvpRecord>> Txn::rsvps_of_user(std::string_view user_id, uint64_t b
   Status scan = scan_index(
       store_->databases_.rsvps_by_user, prefix.view(), start.view(), true,
       [&](std::string_view key, std::string_view, bool& stop) -> Status {
-        if (page.items.size() == limit || examined == kScan_entries_max) {
+        if (page.items.size() == limit || examined == kScanEntriesMax) {
           page.next_cursor = last_id;
           stop = true;
           return Status::ok();
@@ -513,7 +513,7 @@ Status WriteTxn::delete_raw(unsigned dbi, std::string_view key, std::string_view
 
 Status WriteTxn::put_rsvp_id_entry(unsigned dbi, std::string_view key, uint64_t rsvp_id,
                                    std::string_view what) {
-  char value[kU64_key_bytes];
+  char value[kU64KeyBytes];
   write_u64_big_endian(rsvp_id, value);
   return put_raw(dbi, key, std::string_view(value, sizeof value), MDB_NOOVERWRITE, what);
 }
@@ -665,7 +665,7 @@ Status Store::open_environment(size_t map_size_bytes) {
     env_ = nullptr;
     return status_from_lmdb(rc, "create environment");
   }
-  rc = mdb_env_set_maxdbs(env_, kDatabases_max);
+  rc = mdb_env_set_maxdbs(env_, kDatabasesMax);
   if (rc == MDB_SUCCESS) rc = mdb_env_set_mapsize(env_, map_size_bytes);
   if (rc != MDB_SUCCESS) return status_from_lmdb(rc, "configure environment");
   // Default sync flags: a commit returns after fdatasync (DESIGN.md §4). MDB_NOTLS lets read
@@ -683,7 +683,7 @@ Status Store::open_environment(size_t map_size_bytes) {
   rc = mdb_env_get_fd(env_, &data_fd);
   if (rc != MDB_SUCCESS) return status_from_lmdb(rc, "get data file descriptor");
   if (!detail::register_data_fd(data_fd)) {
-    return Status(StatusCode::kOverloaded, "more than " + std::to_string(detail::kData_fds_max) +
+    return Status(StatusCode::kOverloaded, "more than " + std::to_string(detail::kDataFdsMax) +
                                                " writable stores in one process");
   }
   data_fd_ = data_fd;
@@ -707,7 +707,7 @@ Status Store::open_databases() {
       {"audit_by_user", &databases_.audit_by_user},
       {"idempotency", &databases_.idempotency},
   };
-  static_assert(std::size(table) <= kDatabases_max);
+  static_assert(std::size(table) <= kDatabasesMax);
   Status status;
   for (const auto& [name, dbi] : table) {
     const int rc = mdb_dbi_open(txn.value(), name, create, dbi);
@@ -740,10 +740,10 @@ Status Store::check_schema(MDB_txn* txn) {
     for (size_t i = 0; i < bytes.size() && i < 4; ++i) {
       version |= uint32_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
     }
-    if (bytes.size() == 4 && version == kSchema_version) return Status::ok();
+    if (bytes.size() == 4 && version == kSchemaVersion) return Status::ok();
     return corruption("store in " + data_dir_ + " has schema version " +
                       (bytes.size() == 4 ? std::to_string(version) : "(malformed)") +
-                      ", this build reads version " + std::to_string(kSchema_version));
+                      ", this build reads version " + std::to_string(kSchemaVersion));
   }
   if (stored.status().code() != StatusCode::kNotFound) return stored.status();
   if (read_only_) return Status(StatusCode::kNotFound, "no rsvpd store in " + data_dir_);
@@ -752,7 +752,7 @@ Status Store::check_schema(MDB_txn* txn) {
   if (rc != MDB_SUCCESS) return status_from_lmdb(rc, "stat activities");
   if (stat.ms_entries != 0) return corruption("store in " + data_dir_ + " has no schema version");
   char value[4];
-  for (size_t i = 0; i < 4; ++i) value[i] = static_cast<char>((kSchema_version >> (8 * i)) & 0xff);
+  for (size_t i = 0; i < 4; ++i) value[i] = static_cast<char>((kSchemaVersion >> (8 * i)) & 0xff);
   MDB_val key_val = to_val(kSchemaVersionKey);
   MDB_val value_val = to_val(std::string_view(value, sizeof value));
   const int put_rc = mdb_put(txn, databases_.meta, &key_val, &value_val, 0);

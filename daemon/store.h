@@ -59,23 +59,23 @@ struct MDB_txn;
 namespace rsvpd {
 
 // Reserves address space only; the file grows with the data.
-inline constexpr size_t kMap_size_bytes_default = size_t{64} << 30;
-inline constexpr uint32_t kSchema_version = 1;
-inline constexpr unsigned kDatabases_max = 16;  // Named databases the environment may hold.
+inline constexpr size_t kMapSizeBytesDefault = size_t{64} << 30;
+inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr unsigned kDatabasesMax = 16;  // Named databases the environment may hold.
 // Items one paged read may return, and index entries one filtered read may examine.
-inline constexpr size_t kPage_items_max = 10'000;
-inline constexpr size_t kScan_entries_max = 100'000;
-static_assert(kPage_items_max <= kScan_entries_max);
+inline constexpr size_t kPageItemsMax = 10'000;
+inline constexpr size_t kScanEntriesMax = 100'000;
+static_assert(kPageItemsMax <= kScanEntriesMax);
 
 struct StoreOptions {
   std::string data_dir;
-  size_t map_size_bytes = kMap_size_bytes_default;
+  size_t map_size_bytes = kMapSizeBytesDefault;
   bool read_only = false;
 };
 
 // One page of an ordered read. `next_cursor` is the cursor to pass to get the next page, or
 // nullopt when the end was reached. A page may hold fewer than `limit` items (even none) and
-// still have a next cursor when a filtered read used up kScan_entries_max.
+// still have a next cursor when a filtered read used up kScanEntriesMax.
 template <typename T>
 struct Page {
   std::vector<T> items;
@@ -106,7 +106,7 @@ struct StoreDatabases {
 class Store;
 
 // The reads both transaction kinds offer. Ids passed in REQUIRE is_valid_id (asserted; the HTTP
-// layer validates them); `limit` REQUIRES 1..kPage_items_max. Records returned are copies.
+// layer validates them); `limit` REQUIRES 1..kPageItemsMax. Records returned are copies.
 // Cursors are exclusive: a page starts strictly after (or, newest-first, before) the cursor.
 class Txn {
  public:

@@ -7,7 +7,7 @@
 namespace rsvpd {
 
 bool is_valid_id(std::string_view id) noexcept {
-  if (id.empty() || id.size() > kId_bytes_max) return false;
+  if (id.empty() || id.size() > kIdBytesMax) return false;
   for (const char c : id) {
     const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
     if (!alnum && c != '.' && c != '_' && c != ':' && c != '-') return false;
@@ -16,7 +16,7 @@ bool is_valid_id(std::string_view id) noexcept {
 }
 
 bool is_valid_idempotency_key(std::string_view key) noexcept {
-  if (key.empty() || key.size() > kIdempotency_key_bytes_max) return false;
+  if (key.empty() || key.size() > kIdempotencyKeyBytesMax) return false;
   for (const char c : key) {
     if (c < 0x20 || c > 0x7e) return false;
   }
@@ -35,9 +35,9 @@ void StoreKey::append_separator() noexcept {
 }
 
 void StoreKey::append_u64(uint64_t value) noexcept {
-  assert(size_ + kU64_key_bytes <= bytes_.size());
+  assert(size_ + kU64KeyBytes <= bytes_.size());
   write_u64_big_endian(value, bytes_.data() + size_);
-  size_ += kU64_key_bytes;
+  size_ += kU64KeyBytes;
 }
 
 StoreKey u64_key(uint64_t value) noexcept {
@@ -80,7 +80,7 @@ StoreKey idempotency_store_key(std::string_view sub, std::string_view key_text) 
 }
 
 Result<uint64_t> decode_u64_key(std::string_view bytes) {
-  if (bytes.size() != kU64_key_bytes) {
+  if (bytes.size() != kU64KeyBytes) {
     return Status(StatusCode::kCorruption,
                   "integer key of " + std::to_string(bytes.size()) + " bytes, expected 8");
   }
@@ -88,8 +88,8 @@ Result<uint64_t> decode_u64_key(std::string_view bytes) {
 }
 
 Result<IdU64Key> decode_id_u64_key(std::string_view bytes) {
-  const bool long_enough = bytes.size() >= 1 + 1 + kU64_key_bytes;
-  const size_t id_size = long_enough ? bytes.size() - 1 - kU64_key_bytes : 0;
+  const bool long_enough = bytes.size() >= 1 + 1 + kU64KeyBytes;
+  const size_t id_size = long_enough ? bytes.size() - 1 - kU64KeyBytes : 0;
   if (!long_enough || bytes[id_size] != '\0' || !is_valid_id(bytes.substr(0, id_size))) {
     return Status(StatusCode::kCorruption, "malformed id+integer key");
   }
@@ -97,14 +97,14 @@ Result<IdU64Key> decode_id_u64_key(std::string_view bytes) {
 }
 
 void write_u64_big_endian(uint64_t value, char* out) noexcept {
-  for (size_t i = 0; i < kU64_key_bytes; ++i) {
-    out[i] = static_cast<char>((value >> (8 * (kU64_key_bytes - 1 - i))) & 0xff);
+  for (size_t i = 0; i < kU64KeyBytes; ++i) {
+    out[i] = static_cast<char>((value >> (8 * (kU64KeyBytes - 1 - i))) & 0xff);
   }
 }
 
 uint64_t read_u64_big_endian(const char* in) noexcept {
   uint64_t value = 0;
-  for (size_t i = 0; i < kU64_key_bytes; ++i) value = (value << 8) | static_cast<uint8_t>(in[i]);
+  for (size_t i = 0; i < kU64KeyBytes; ++i) value = (value << 8) | static_cast<uint8_t>(in[i]);
   return value;
 }
 

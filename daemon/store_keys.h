@@ -25,11 +25,11 @@
 
 namespace rsvpd {
 
-inline constexpr size_t kU64_key_bytes = 8;
-inline constexpr size_t kKey_bytes_max = kId_bytes_max + 1 + kIdempotency_key_bytes_max;
+inline constexpr size_t kU64KeyBytes = 8;
+inline constexpr size_t kKeyBytesMax = kIdBytesMax + 1 + kIdempotencyKeyBytesMax;
 // LMDB's default maximum key size (mdb_env_get_maxkeysize) is 511 bytes.
-static_assert(kKey_bytes_max <= 511, "keys must fit LMDB's maximum key size");
-static_assert(kId_bytes_max + 1 + kU64_key_bytes <= kKey_bytes_max);
+static_assert(kKeyBytesMax <= 511, "keys must fit LMDB's maximum key size");
+static_assert(kIdBytesMax + 1 + kU64KeyBytes <= kKeyBytesMax);
 
 // True when `id` matches ^[A-Za-z0-9._:-]{1,64}$.
 bool is_valid_id(std::string_view id) noexcept;
@@ -41,13 +41,13 @@ class StoreKey {
  public:
   std::string_view view() const noexcept { return {bytes_.data(), size_}; }
 
-  // Appenders; REQUIRE that the result fits kKey_bytes_max (asserted).
+  // Appenders; REQUIRE that the result fits kKeyBytesMax (asserted).
   void append(std::string_view part) noexcept;
   void append_separator() noexcept;
   void append_u64(uint64_t value) noexcept;
 
  private:
-  std::array<char, kKey_bytes_max> bytes_{};
+  std::array<char, kKeyBytesMax> bytes_{};
   size_t size_ = 0;
 };
 

@@ -20,7 +20,7 @@ constexpr int kFreeSlot = -1;
 struct DataFdSlot {
   std::atomic<int> fd{kFreeSlot};
 };
-std::array<DataFdSlot, kData_fds_max> g_data_fds;
+std::array<DataFdSlot, kDataFdsMax> g_data_fds;
 
 ssize_t raw_pwrite(int fd, const void* buffer, size_t count, off_t offset) {
   return static_cast<ssize_t>(::syscall(SYS_pwrite64, fd, buffer, count, offset));
@@ -34,7 +34,7 @@ ssize_t raw_write(int fd, const void* buffer, size_t count) {
 // writes. Returns 0, or the errno that stopped it (EIO when no progress is made).
 int write_fully(int fd, const char* buffer, size_t count, off_t offset) {
   for (size_t calls = 0; count > 0; ++calls) {
-    if (calls == kWrite_calls_max) return EIO;
+    if (calls == kWriteCallsMax) return EIO;
     const ssize_t written =
         offset < 0 ? raw_write(fd, buffer, count) : raw_pwrite(fd, buffer, count, offset);
     if (written < 0 && errno == EINTR) continue;

@@ -15,9 +15,9 @@
 namespace rsvpd::detail {
 
 // Writable stores one process may hold at once (each locks its own data dir).
-inline constexpr size_t kData_fds_max = 8;
+inline constexpr size_t kDataFdsMax = 8;
 // System calls one interposed write may make before it reports EIO (each must make progress).
-inline constexpr size_t kWrite_calls_max = 4096;
+inline constexpr size_t kWriteCallsMax = 4096;
 
 // Registers `fd` as an LMDB data file; returns false when every slot is taken (writes to it
 // then keep LMDB's own behaviour). Thread-safe.

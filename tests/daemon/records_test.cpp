@@ -113,7 +113,7 @@ TEST(RecordsTest, EncodingIsLittleEndianAndVersioned) {
   record.created_at_ms = 0x0102;
   const std::string bytes = encode(record);
   ASSERT_GE(bytes.size(), 3u);
-  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), kRecord_format_version);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), kRecordFormatVersion);
   EXPECT_EQ(bytes[1], '\x02');
   EXPECT_EQ(bytes[2], '\x01');
 }
@@ -148,7 +148,7 @@ TEST(RecordsTest, TruncatedOrTrailingBytesAreCorruption) {
 
 TEST(RecordsTest, UnknownVersionIsCorruption) {
   std::string bytes = encode(sample_rsvp());
-  bytes[0] = static_cast<char>(kRecord_format_version + 1);
+  bytes[0] = static_cast<char>(kRecordFormatVersion + 1);
   const Result<RsvpRecord> decoded = decode_rsvp(bytes);
   ASSERT_FALSE(decoded.is_ok());
   EXPECT_EQ(decoded.status().code(), StatusCode::kCorruption);
@@ -198,7 +198,7 @@ TEST(RecordsTest, OverlongOrHugeStringLengthIsCorruption) {
   // A length prefix far beyond the input must not be trusted (no huge allocation, no overread).
   std::string bytes = encode(sample_rsvp());
   const size_t length_offset = 1 + 8;
-  for (const uint32_t length : {0xffffffffu, static_cast<uint32_t>(kId_bytes_max + 1)}) {
+  for (const uint32_t length : {0xffffffffu, static_cast<uint32_t>(kIdBytesMax + 1)}) {
     std::string bad = bytes;
     for (int i = 0; i < 4; ++i) bad[length_offset + i] = static_cast<char>(length >> (8 * i));
     const Result<RsvpRecord> decoded = decode_rsvp(bad);
@@ -217,7 +217,7 @@ TEST(RecordsTest, RandomBytesNeverCrash) {
       state = state * 6364136223846793005ull + 1;
       c = static_cast<char>(state >> 56);
     }
-    if (!bytes.empty()) bytes[0] = static_cast<char>(kRecord_format_version);
+    if (!bytes.empty()) bytes[0] = static_cast<char>(kRecordFormatVersion);
     (void)decode_activity(bytes);
     (void)decode_rsvp(bytes);
     (void)decode_audit(bytes);

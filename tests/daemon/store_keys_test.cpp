@@ -12,9 +12,9 @@ namespace {
 TEST(StoreKeysTest, IdValidation) {
   EXPECT_TRUE(is_valid_id("a"));
   EXPECT_TRUE(is_valid_id("Az09._:-"));
-  EXPECT_TRUE(is_valid_id(std::string(kId_bytes_max, 'x')));
+  EXPECT_TRUE(is_valid_id(std::string(kIdBytesMax, 'x')));
   EXPECT_FALSE(is_valid_id(""));
-  EXPECT_FALSE(is_valid_id(std::string(kId_bytes_max + 1, 'x')));
+  EXPECT_FALSE(is_valid_id(std::string(kIdBytesMax + 1, 'x')));
   EXPECT_FALSE(is_valid_id("a b"));
   EXPECT_FALSE(is_valid_id("a/b"));
   EXPECT_FALSE(is_valid_id(std::string("a\0b", 3)));
@@ -24,9 +24,9 @@ TEST(StoreKeysTest, IdValidation) {
 TEST(StoreKeysTest, IdempotencyKeyValidation) {
   EXPECT_TRUE(is_valid_idempotency_key("k"));
   EXPECT_TRUE(is_valid_idempotency_key(" ~!{}"));
-  EXPECT_TRUE(is_valid_idempotency_key(std::string(kIdempotency_key_bytes_max, 'k')));
+  EXPECT_TRUE(is_valid_idempotency_key(std::string(kIdempotencyKeyBytesMax, 'k')));
   EXPECT_FALSE(is_valid_idempotency_key(""));
-  EXPECT_FALSE(is_valid_idempotency_key(std::string(kIdempotency_key_bytes_max + 1, 'k')));
+  EXPECT_FALSE(is_valid_idempotency_key(std::string(kIdempotencyKeyBytesMax + 1, 'k')));
   EXPECT_FALSE(is_valid_idempotency_key("tab\there"));
   EXPECT_FALSE(is_valid_idempotency_key("\x7f"));
 }
@@ -79,10 +79,10 @@ TEST(StoreKeysTest, PrefixCoversExactlyOneId) {
 }
 
 TEST(StoreKeysTest, LongestKeysFit) {
-  const std::string id(kId_bytes_max, 'i');
-  const std::string key(kIdempotency_key_bytes_max, 'k');
-  EXPECT_EQ(idempotency_store_key(id, key).view().size(), kKey_bytes_max);
-  EXPECT_EQ(id_u64_key(id, 1).view().size(), kId_bytes_max + 1 + kU64_key_bytes);
+  const std::string id(kIdBytesMax, 'i');
+  const std::string key(kIdempotencyKeyBytesMax, 'k');
+  EXPECT_EQ(idempotency_store_key(id, key).view().size(), kKeyBytesMax);
+  EXPECT_EQ(id_u64_key(id, 1).view().size(), kIdBytesMax + 1 + kU64KeyBytes);
 }
 
 TEST(StoreKeysTest, MalformedKeysAreCorruption) {

@@ -45,7 +45,7 @@ class TempDir {
   std::string path_;
 };
 
-std::unique_ptr<Store> open_store(const std::string& dir, size_t map_size_bytes = kMap_size_bytes_default) {
+std::unique_ptr<Store> open_store(const std::string& dir, size_t map_size_bytes = kMapSizeBytesDefault) {
   StoreOptions options;
   options.data_dir = dir;
   options.map_size_bytes = map_size_bytes;
@@ -164,7 +164,7 @@ TEST(StoreTest, OpenCreatesMissingDirAndReopens) {
     EXPECT_TRUE(std::filesystem::exists(dir + "/rsvpd.lock"));
     EXPECT_EQ(store->data_dir(), dir);
     EXPECT_FALSE(store->read_only());
-    EXPECT_GE(store->map_size_bytes(), kMap_size_bytes_default);
+    EXPECT_GE(store->map_size_bytes(), kMapSizeBytesDefault);
     Result<int> cleared = store->check_readers();
     ASSERT_TRUE(cleared.is_ok());
     EXPECT_EQ(cleared.value(), 0);
@@ -478,13 +478,13 @@ TEST(StoreTest, UserRsvpsNewestFirstWithCursorAndFilter) {
   EXPECT_EQ(read->last_rsvp_id().value(), 300u);
 }
 
-// A filter that matches nothing in kScan_entries_max entries returns an empty page with a cursor
+// A filter that matches nothing in kScanEntriesMax entries returns an empty page with a cursor
 // instead of scanning without bound.
 TEST(StoreTest, FilteredUserScanIsBounded) {
   TempDir temp;
   std::unique_ptr<Store> store = open_store(temp.path());
   ASSERT_NE(store, nullptr);
-  const uint64_t cancelled_count = kScan_entries_max + 5;
+  const uint64_t cancelled_count = kScanEntriesMax + 5;
   {
     Result<WriteTxn> txn = store->begin_write();
     ASSERT_TRUE(txn.is_ok());
@@ -500,7 +500,7 @@ TEST(StoreTest, FilteredUserScanIsBounded) {
   ASSERT_TRUE(first.is_ok());
   EXPECT_TRUE(first->items.empty());
   ASSERT_TRUE(first->next_cursor.has_value());
-  EXPECT_EQ(*first->next_cursor, cancelled_count + 1 - kScan_entries_max + 1);
+  EXPECT_EQ(*first->next_cursor, cancelled_count + 1 - kScanEntriesMax + 1);
   Result<Page<RsvpRecord>> second =
       read->rsvps_of_user("u", *first->next_cursor, RsvpStatus::kConfirmed, 10);
   ASSERT_TRUE(second.is_ok());
@@ -666,7 +666,7 @@ TEST(StoreTest, ReadTxnSeesASnapshot) {
 void write_schema_version(const std::string& dir, std::string_view value) {
   MDB_env* env = nullptr;
   ASSERT_EQ(mdb_env_create(&env), 0);
-  ASSERT_EQ(mdb_env_set_maxdbs(env, kDatabases_max), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(env, kDatabasesMax), 0);
   ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0600), 0);
   MDB_txn* txn = nullptr;
   ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);

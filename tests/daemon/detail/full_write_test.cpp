@@ -87,12 +87,12 @@ TEST(FullWriteTest, SlotsAreBounded) {
   // Descriptor numbers only; nothing is written. Use numbers no test opens.
   constexpr int kFirstFd = 100'000;
   size_t registered = 0;
-  for (int fd = kFirstFd; fd < kFirstFd + static_cast<int>(kData_fds_max) + 2; ++fd) {
+  for (int fd = kFirstFd; fd < kFirstFd + static_cast<int>(kDataFdsMax) + 2; ++fd) {
     if (register_data_fd(fd)) ++registered;
   }
-  EXPECT_EQ(registered, kData_fds_max);
+  EXPECT_EQ(registered, kDataFdsMax);
   EXPECT_FALSE(is_data_fd(-1));
-  for (int fd = kFirstFd; fd < kFirstFd + static_cast<int>(kData_fds_max) + 2; ++fd) {
+  for (int fd = kFirstFd; fd < kFirstFd + static_cast<int>(kDataFdsMax) + 2; ++fd) {
     unregister_data_fd(fd);
     EXPECT_FALSE(is_data_fd(fd));
   }
