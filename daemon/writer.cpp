@@ -188,8 +188,10 @@ void Writer::process_batch(std::vector<CommitRequest*>& batch) {
     state.now_ms = context_.clock->now_ms();
     Status status = apply_batch(batch, state);
     if (status.is_ok()) {
-      // The negative control for "acknowledged means durable": answer before the commit.
+      // Negative controls: answer before the commit (breaks "acknowledged means durable");
+      // give seats back before the commit (breaks rule 1 when the commit then fails).
       if (failpoint_enabled("ack_before_commit")) complete(batch);
+      if (failpoint_enabled("release_before_commit")) release_early(state);
       status = txn_->commit();
     }
     txn_.reset();
@@ -364,6 +366,13 @@ void Writer::apply_to_segment(BatchState& state) {
     }
   }
   shm::announce_change(segment.header());
+}
+
+void Writer::release_early(BatchState& state) {
+  for (auto& [id, work] : state.activities) {
+    if (!work.in_segment) continue;
+    shm::release_committed(context_.segment->slot(work.slot), work.freed_seats, work.parties_left);
+  }
 }
 
 void Writer::fail_batch(std::vector<CommitRequest*>& batch, ServiceError error,

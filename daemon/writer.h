@@ -85,6 +85,7 @@ class Writer {
   Status append_audit(detail::BatchState& state, detail::ActivityWork& work, AuditRecord entry);
   Result<detail::ActivityWork*> load_activity(detail::BatchState& state, const std::string& id);
   void roll_back_segment(detail::BatchState& state);
+  void release_early(detail::BatchState& state);  // Only under the release_before_commit fault.
   void apply_to_segment(detail::BatchState& state);
   void fail_batch(std::vector<CommitRequest*>& batch, ServiceError error, const std::string& why);
   void complete(std::vector<CommitRequest*>& batch);
