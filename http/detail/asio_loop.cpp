@@ -172,14 +172,9 @@ void AsioLoop::on_receive(uint32_t slot, const error_code& ec, std::size_t bytes
   assert(c.live && c.receive_pending);
   c.receive_pending = false;
   if (c.dropping) return maybe_release(slot);
-  if (ec == asio::error::eof) {
-    if (c.core->lingering()) return drop(slot, false);  // The peer saw everything and left.
-    c.core->on_peer_closed();
-  } else if (ec) {
-    return drop(slot, false);  // Reset and friends: nobody to answer.
-  } else {
-    c.core->on_received({c.buffer.get(), bytes}, steady_now_ms());
-  }
+  // EOF or an error: the client went away (see the io_uring loop's on_receive).
+  if (ec) return drop(slot, false);
+  c.core->on_received({c.buffer.get(), bytes}, steady_now_ms());
   pump(slot);
 }
 

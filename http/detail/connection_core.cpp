@@ -147,12 +147,6 @@ void ConnectionCore::reject(RejectReason reason, int64_t now_ms) {
   on_response(sequence, std::move(response), now_ms);
 }
 
-void ConnectionCore::on_peer_closed() {
-  reading_closed_ = true;
-  input_.clear();
-  if (slots_.empty()) closing_ = true;
-}
-
 void ConnectionCore::begin_shutdown(int64_t now_ms) {
   (void)now_ms;
   reading_closed_ = true;

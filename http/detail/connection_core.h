@@ -52,8 +52,6 @@ class ConnectionCore {
   // Appends received bytes and dispatches every complete request in order.
   // REQUIRES: wants_read() or lingering() (bytes read while lingering are discarded).
   void on_received(std::string_view bytes, int64_t now_ms);
-  // The peer closed its side (EOF). A partial request is dropped; answers still go out.
-  void on_peer_closed();
   // A sink's response for request `sequence`; stale or duplicate sequences are ignored.
   void on_response(uint64_t sequence, HttpResponse&& response, int64_t now_ms);
   // Answers at once through handler.reject(reason) and closes after it (used for overload).
