@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cctype>
 #include <charconv>
 
 namespace rsvpd::http::detail {
@@ -15,7 +16,7 @@ namespace {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return (x | 0x20) == (y | 0x20);
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
   });
 }
 
@@ -35,8 +36,9 @@ void append_number(std::string& out, std::size_t value) {
 }  // namespace
 
 void serialize_response(const HttpResponse& response, unsigned version, bool close,
-                        std::string& out) {
-  assert(response.status >= 100 && response.status <= 999);
+                        bool omit_body, std::string& out) {
+  assert(response.status >= 200 && response.status <= 999);
+  assert(response.status != 204 || response.body.empty());
   out += "HTTP/1.1 ";
   append_number(out, static_cast<std::size_t>(response.status));
   out += ' ';
@@ -49,16 +51,18 @@ void serialize_response(const HttpResponse& response, unsigned version, bool clo
     out += value;
     out += "\r\n";
   }
-  out += "Content-Length: ";
-  append_number(out, response.body.size());
-  out += "\r\n";
+  if (response.status != 204) {  // RFC 9110 §8.6: no Content-Length on 204.
+    out += "Content-Length: ";
+    append_number(out, response.body.size());
+    out += "\r\n";
+  }
   if (close) {
     out += "Connection: close\r\n";
   } else if (version == 10) {
     out += "Connection: keep-alive\r\n";  // HTTP/1.0 closes unless told otherwise.
   }
   out += "\r\n";
-  out += response.body;
+  if (!omit_body) out += response.body;
 }
 
 ConnectionCore::ConnectionCore(const CoreLimits& limits, RequestHandler& handler,
@@ -106,15 +110,34 @@ void ConnectionCore::do_parse(int64_t now_ms) {
       break;
     }
   }
+  if (!reading_closed_) maybe_send_continue(now_ms);
+}
+
+// Clients such as curl send `Expect: 100-continue` and wait (about a second) before sending a
+// body. The interim answer may only go out when nothing is owed before it, or it would overtake
+// earlier responses; otherwise the client sends the body after its own wait.
+void ConnectionCore::maybe_send_continue(int64_t now_ms) {
+  if (continue_sent_ || !parser_->is_header_done() || parser_->is_done()) return;
+  if (!slots_.empty()) return;
+  if (!output_pending_.empty() || !output_writing_.empty()) return;
+  const auto& header = parser_->get();
+  if (header.version() != 11) return;
+  const auto expect = header.find(bhttp::field::expect);
+  if (expect == header.end() || !iequals(expect->value(), "100-continue")) return;
+  output_pending_ = "HTTP/1.1 100 Continue\r\n\r\n";
+  write_progress_ms_ = now_ms;
+  continue_sent_ = true;
 }
 
 void ConnectionCore::on_message(int64_t now_ms) {
   (void)now_ms;
   bhttp::request<bhttp::string_body> message = parser_->release();
   reset_parser();
+  continue_sent_ = false;
   Slot& slot = slots_.emplace_back();
   slot.keep_alive = message.keep_alive();
   slot.version = message.version();
+  slot.head = message.method() == bhttp::verb::head;
   const uint64_t sequence = first_sequence_ + slots_.size() - 1;
   if (!slot.keep_alive) reading_closed_ = true;  // Nothing after a closing request is read.
 
@@ -161,7 +184,7 @@ void ConnectionCore::on_response(uint64_t sequence, HttpResponse&& response, int
   const bool last_before_shutdown =
       reading_closed_ && sequence - first_sequence_ + 1 == slots_.size();
   slot.close = response.close_connection || !slot.keep_alive || last_before_shutdown;
-  serialize_response(response, slot.version, slot.close, slot.bytes);
+  serialize_response(response, slot.version, slot.close, slot.head, slot.bytes);
   slot.ready = true;
   if (output_pending_.empty() && output_writing_.empty()) write_progress_ms_ = now_ms;
   flush_ready_slots();

@@ -82,12 +82,14 @@ class ConnectionCore {
     bool ready = false;
     bool keep_alive = true;  // The request allows another one after it (HTTP/1.0 rules included).
     unsigned version = 11;
+    bool head = false;       // A HEAD request: Content-Length of the body, but no body bytes.
     bool close = false;      // Set when ready: the connection closes after this response.
     std::string bytes;  // The serialized response once ready.
   };
   using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
   void do_parse(int64_t now_ms);
+  void maybe_send_continue(int64_t now_ms);
   void on_message(int64_t now_ms);
   void on_parse_error(const boost::system::error_code& ec, int64_t now_ms);
   void reset_parser();
@@ -107,6 +109,7 @@ class ConnectionCore {
   uint64_t first_sequence_ = 0;    // Sequence number of slots_.front().
   std::string output_pending_;     // Serialized, in order, not yet handed to the transport.
   std::string output_writing_;     // Handed to the transport, not yet fully written.
+  bool continue_sent_ = false;     // "100 Continue" written for the request being received.
   bool reading_closed_ = false;    // No further requests are read (error, close, EOF, shutdown).
   bool closing_ = false;           // Close once output is written and nothing is in flight.
   int64_t request_started_ms_ = 0;
@@ -115,8 +118,10 @@ class ConnectionCore {
   int64_t linger_deadline_ms_ = kNoDeadline;
 };
 
-// Serializes status line, headers, Content-Length and (when `close`) Connection: close.
+// Serializes status line, headers, Content-Length (none for 204) and, when `close`,
+// Connection: close; the body unless `omit_body` (HEAD). REQUIRES: 200 <= status <= 999 and an
+// empty body for 204.
 void serialize_response(const HttpResponse& response, unsigned version, bool close,
-                        std::string& out);
+                        bool omit_body, std::string& out);
 
 }  // namespace rsvpd::http::detail

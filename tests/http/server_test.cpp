@@ -471,6 +471,32 @@ TEST_P(ServerTest, Http10WithKeepAliveStaysOpen) {
   }
 }
 
+TEST_P(ServerTest, HeadResponseHasLengthButNoBody) {
+  start();
+  TestClient client(port());
+  ASSERT_TRUE(client.send_all(TestClient::request("HEAD", "/h") +
+                              TestClient::request("GET", "/after")));
+  std::optional<ClientResponse> head = client.read_response();
+  ASSERT_TRUE(head);
+  // The client reads Content-Length bytes; the body it gets must be the next response's start.
+  EXPECT_EQ(head->headers["content-length"], "8");  // "HEAD /h ".
+  EXPECT_EQ(head->body.substr(0, 8), "HTTP/1.1");
+}
+
+TEST_P(ServerTest, ExpectContinueGetsAnInterimAnswer) {
+  start();
+  TestClient client(port(), 500);  // curl would wait a second; we must answer much faster.
+  ASSERT_TRUE(client.send_all(
+      "POST /e HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+  std::optional<ClientResponse> interim = client.read_response_head_only();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client.send_all("body"));
+  std::optional<ClientResponse> response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "POST /e body");
+}
+
 TEST_P(ServerTest, StopFinishesInFlightRequests) {
   start();
   std::vector<std::unique_ptr<TestClient>> clients;

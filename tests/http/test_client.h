@@ -69,7 +69,12 @@ class TestClient {
   }
 
   // Reads one response (Content-Length framing); nullopt on EOF, timeout or garbage.
-  std::optional<ClientResponse> read_response() {
+  std::optional<ClientResponse> read_response() { return read(true); }
+  // Reads a status line and headers only (an interim 1xx answer).
+  std::optional<ClientResponse> read_response_head_only() { return read(false); }
+
+ private:
+  std::optional<ClientResponse> read(bool with_body) {
     std::size_t header_end;
     while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
       if (!fill()) return std::nullopt;
@@ -80,7 +85,7 @@ class TestClient {
     if (head.rfind("HTTP/1.1 ", 0) != 0) return std::nullopt;
     response.status = std::stoi(head.substr(9, 3));
     std::size_t line = head.find("\r\n") + 2;
-    while (line < head.size()) {
+    while (line < head.size() && head.find("\r\n", line) != std::string::npos) {
       const std::size_t end = head.find("\r\n", line);
       const std::string text = head.substr(line, end - line);
       const std::size_t colon = text.find(':');
@@ -89,6 +94,7 @@ class TestClient {
       response.headers[name] = text.substr(text.find_first_not_of(' ', colon + 1));
       line = end + 2;
     }
+    if (!with_body) return response;
     const std::size_t length = std::stoul(response.headers["content-length"]);
     while (buffer_.size() < length) {
       if (!fill()) return std::nullopt;
@@ -98,6 +104,7 @@ class TestClient {
     return response;
   }
 
+ public:
   // True when the server closed the connection (EOF or reset) with no further bytes.
   bool closed_by_peer() {
     if (!buffer_.empty()) return false;

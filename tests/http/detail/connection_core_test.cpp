@@ -89,6 +89,22 @@ TEST_F(ConnectionCoreTest, ResponseCarriesContentLengthAndDropsHandlerFraming) {
   EXPECT_EQ(take_output(), "HTTP/1.1 201 Created\r\nETag: \"1\"\r\nContent-Length: 3\r\n\r\nabc");
 }
 
+TEST_F(ConnectionCoreTest, NoContentHasNoContentLength) {
+  core_->on_received("DELETE /x HTTP/1.1\r\n\r\n", 0);
+  handler_.sinks[0].send(HttpResponse{204, {}, {}, false});
+  deliver();
+  EXPECT_EQ(take_output(), "HTTP/1.1 204 No Content\r\n\r\n");
+}
+
+TEST_F(ConnectionCoreTest, ContinueIsNotSentAheadOfEarlierResponses) {
+  core_->on_received("GET /1 HTTP/1.1\r\n\r\n", 0);
+  core_->on_received("POST /2 HTTP/1.1\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n", 0);
+  EXPECT_TRUE(take_output().empty());  // /1 is still owed.
+  core_->on_received("x", 0);
+  ASSERT_EQ(handler_.requests.size(), 2u);
+  EXPECT_EQ(handler_.requests[1].body, "x");
+}
+
 TEST_F(ConnectionCoreTest, ParseErrorRejectsAndClosesAfterEarlierAnswers) {
   core_->on_received("GET /1 HTTP/1.1\r\n\r\nNOT HTTP\r\n\r\n", 0);
   ASSERT_EQ(handler_.rejected.size(), 1u);
