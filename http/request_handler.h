@@ -70,6 +70,7 @@ class ResponseSink {
  public:
   ResponseSink() = default;  // An empty sink; send() on it is a programmer error.
   ResponseSink(ResponseSink&& other) noexcept;
+  // Assigning over a sink that was not sent answers that sink's request 500, as ~ResponseSink.
   ResponseSink& operator=(ResponseSink&& other) noexcept;
   ResponseSink(const ResponseSink&) = delete;
   ResponseSink& operator=(const ResponseSink&) = delete;

@@ -75,7 +75,6 @@ class ConnectionCore {
   int64_t deadline_ms() const noexcept;
   // No request dispatched and unanswered, no partial request, nothing left to write.
   bool quiescent() const noexcept;
-  std::size_t requests_in_flight() const noexcept { return slots_.size(); }
 
  private:
   struct Slot {

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace rsvpd::http::detail {
@@ -420,11 +421,33 @@ void UringLoop::check_finished() {
 }  // namespace
 
 Status probe_uring() {
+  // The same setup as a loop's, so that a loop that fails to start after a good probe is rare.
   io_uring ring{};
-  const int rc = io_uring_queue_init(4, &ring, 0);
+  io_uring_params params{};
+  params.flags = IORING_SETUP_CQSIZE;
+  params.cq_entries = kCompletionEntries;
+  const int rc = io_uring_queue_init_params(kSubmissionEntries, &ring, &params);
   if (rc < 0) return uring_error("io_uring_queue_init", rc);
+  Status status = Status::ok();
+  io_uring_probe* probe = io_uring_get_probe_ring(&ring);
+  if (probe == nullptr) {
+    status = Status(StatusCode::kIoError, "io_uring_get_probe_ring failed");
+  } else {
+    const std::pair<int, const char*> needed[] = {
+        {IORING_OP_ACCEPT, "IORING_OP_ACCEPT"}, {IORING_OP_RECV, "IORING_OP_RECV"},
+        {IORING_OP_SEND, "IORING_OP_SEND"},     {IORING_OP_READ, "IORING_OP_READ"},
+        {IORING_OP_TIMEOUT, "IORING_OP_TIMEOUT"},
+        {IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL"}};
+    for (const auto& [op, name] : needed) {
+      if (!io_uring_opcode_supported(probe, op)) {
+        status = Status(StatusCode::kIoError, std::string("kernel lacks ") + name);
+        break;
+      }
+    }
+    io_uring_free_probe(probe);
+  }
   io_uring_queue_exit(&ring);
-  return Status::ok();
+  return status;
 }
 
 Result<std::unique_ptr<IoLoop>> make_uring_loop(ServerState& state, int listen_fd) {

@@ -402,6 +402,7 @@ TEST_P(ServerTest, TwoThousandConcurrentConnections) {
 }
 
 TEST_P(ServerTest, SinkSendAfterClientDisconnectedIsHarmless) {
+  options_.threads = 1;  // One table: the next connection takes the vanished one's slot.
   start();
   {
     TestClient client(port());
@@ -417,6 +418,31 @@ TEST_P(ServerTest, SinkSendAfterClientDisconnectedIsHarmless) {
   std::optional<ClientResponse> response = other.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->body, "mine");
+}
+
+TEST_P(ServerTest, ClientsVanishingMidRequestLeaveNoTrace) {
+  // Completions from the Delayer race with the connections' teardown; under ASan/TSan this is
+  // the use-after-free and data-race probe for the (slot, generation) addressing.
+  start();
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < 50; ++i) {
+      clients.push_back(std::make_unique<TestClient>(port()));
+      std::string pipeline;
+      for (int k = 0; k < 3; ++k) {
+        pipeline += TestClient::request("GET", "/delay/" + std::to_string((i + k) % 4) + "/x");
+      }
+      ASSERT_TRUE(clients.back()->send_all(pipeline));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(round));
+    clients.clear();
+  }
+  ASSERT_TRUE(eventually([&] { return server_->counters().connections_open == 0; }));
+  TestClient client(port());
+  ASSERT_TRUE(client.send_all(TestClient::request("GET", "/still")));
+  std::optional<ClientResponse> response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "GET /still ");
 }
 
 TEST_P(ServerTest, SinkDroppedUnansweredAnswers500) {
