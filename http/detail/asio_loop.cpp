@@ -14,7 +14,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 
 #include <sys/socket.h>
 
@@ -182,8 +181,8 @@ void AsioLoop::do_send(uint32_t slot) {
   AsioConnection& c = table_.at(slot);
   const std::string_view output = c.core->pending_output();
   c.send_pending = true;
-  asio::async_write(
-      *c.socket, asio::buffer(output.data(), output.size()),
+  c.socket->async_write_some(
+      asio::buffer(output.data(), output.size()),
       [this, slot](const error_code& ec, std::size_t bytes) { on_send(slot, ec, bytes); });
 }
 

@@ -83,7 +83,8 @@ class Delayer {
 };
 
 // Routes: "/delay/<ms>/<tag>" answers "<tag>" from the Delayer after <ms>; "/hold" parks the
-// sink for the test; "/drop" destroys the sink unanswered; anything else echoes
+// sink for the test; "/drop" destroys the sink unanswered; "/big/<KiB>" answers that many KiB;
+// anything else echoes
 // "<METHOD> <target> <body>" at once.
 class TestHandler final : public RequestHandler {
  public:
@@ -103,6 +104,11 @@ class TestHandler final : public RequestHandler {
       return;
     }
     if (request.target == "/drop") return;
+    if (request.target.rfind("/big/", 0) == 0) {
+      const std::size_t bytes = std::stoul(request.target.substr(5)) * 1024;
+      sink.send(HttpResponse{200, {}, std::string(bytes, 'z'), false});
+      return;
+    }
     HttpResponse response;
     response.headers.emplace_back("Content-Type", "text/plain");
     response.body = request.method_text + " " + request.target + " " + request.body;
@@ -342,6 +348,16 @@ TEST_P(ServerTest, IdleTimeoutIsSeparateFromReadTimeout) {
   std::optional<ClientResponse> response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->body, "GET /two ");
+}
+
+TEST_P(ServerTest, ClientThatStopsReadingIsDroppedByTheWriteTimeout) {
+  options_.write_timeout_ms = 300;
+  start();
+  TestClient client(port());
+  // 64 MiB cannot fit in the socket buffers, so the send stalls while the client reads nothing.
+  ASSERT_TRUE(client.send_all(TestClient::request("GET", "/big/65536")));
+  EXPECT_TRUE(eventually([&] { return server_->counters().timed_out >= 1; }));
+  EXPECT_TRUE(eventually([&] { return server_->counters().connections_open == 0; }));
 }
 
 TEST_P(ServerTest, ConnectionsBeyondTheLimitGet503ThenClose) {
