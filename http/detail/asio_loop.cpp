@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <cassert>
+#include <cerrno>
 #include <optional>
 #include <vector>
 
@@ -118,9 +119,12 @@ void AsioLoop::do_accept() {
 void AsioLoop::on_accept(const error_code& ec, tcp::socket socket) {
   accept_armed_ = false;
   if (ec == asio::error::operation_aborted) return;  // stop_accepting closed the acceptor.
-  // On EMFILE/ENFILE and the like, the next tick re-arms the accept.
-  if (ec) return;
-  open_connection(std::move(socket));
+  // Out of descriptors or memory: retrying at once would spin; the next tick re-arms.
+  if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+      ec == asio::error::no_memory || ec.value() == ENFILE) {
+    return;
+  }
+  if (!ec) open_connection(std::move(socket));  // Other errors (a peer's reset) concern one peer.
   do_accept();
 }
 
