@@ -556,8 +556,10 @@ TEST_P(ServerTest, StopFinishesInFlightRequests) {
     EXPECT_EQ(response->body, "done" + std::to_string(i));
     EXPECT_EQ(response->headers["connection"], "close") << "client " << i;
     EXPECT_TRUE(clients[i]->closed_by_peer());
+    clients[i]->close();  // Ends the server's lingering close; stop() waits for it.
   }
   EXPECT_TRUE(idle.closed_by_peer());
+  idle.close();
   stopper.join();
   EXPECT_EQ(server_->counters().connections_open, 0u);
   EXPECT_FALSE(TestClient(port()).valid());  // The listeners are closed.
