@@ -6,10 +6,17 @@
 #include "tests/http/test_client.h"
 
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstddef>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <queue>
@@ -620,6 +627,54 @@ TEST(ServerOptionsTest, AutoPicksUringWhenPermittedElseNamesTheCause) {
     EXPECT_EQ(started.value()->mode(), IoMode::kEpoll);
     EXPECT_NE(started.value()->fallback_reason().find("io_uring_queue_init"), std::string::npos);
   }
+}
+
+// Makes io_uring_setup fail with EPERM in this thread and the threads it starts, as a seccomp
+// policy or kernel.io_uring_disabled would. (io_uring_setup has number 425 on every
+// architecture, so the filter needs no architecture check.)
+bool forbid_io_uring() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{sizeof filter / sizeof filter[0], filter};
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+// Runs in a child process (death test) because the seccomp filter cannot be removed.
+void start_with_io_uring_forbidden() {
+  if (!forbid_io_uring()) std::exit(2);
+  TestHandler handler;
+  ServerOptions options;
+  options.port = 0;
+  options.io_mode = IoMode::kUring;
+  Result<std::unique_ptr<HttpServer>> strict = HttpServer::start(options, handler);
+  if (strict.is_ok() || strict.status().message().find("not permitted") == std::string::npos) {
+    std::exit(3);
+  }
+  options.io_mode = IoMode::kAuto;
+  Result<std::unique_ptr<HttpServer>> started = HttpServer::start(options, handler);
+  if (!started.is_ok() || started.value()->mode() != IoMode::kEpoll) std::exit(4);
+  const std::string& reason = started.value()->fallback_reason();
+  std::fprintf(stderr, "reason: %s\n", reason.c_str());
+  if (reason.find("io_uring_queue_init: Operation not permitted") == std::string::npos) {
+    std::exit(5);
+  }
+  TestClient client(started.value()->port());
+  if (!client.send_all(TestClient::request("GET", "/x")) || !client.read_response()) std::exit(6);
+  client.close();
+  started.value()->stop(1s);
+  std::exit(0);
+}
+
+TEST(ServerOptionsTest, AutoFallsBackToEpollNamingTheCauseWhenIoUringIsForbidden) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(start_with_io_uring_forbidden(), ::testing::ExitedWithCode(0),
+              "warning: io_uring unavailable \\(io_uring_queue_init: Operation not permitted\\); "
+              "using epoll");
 }
 
 }  // namespace
