@@ -79,6 +79,7 @@ class HttpServer {
   // Stops accepting, stops reading new requests, lets every dispatched request's response be
   // written (each connection closes after its last one), then ends the io threads. Connections
   // still busy at `deadline` are closed without their answers. Idempotent; blocks until done.
+  // REQUIRES: not called from a RequestHandler callback (it joins the io threads).
   virtual void stop(std::chrono::milliseconds deadline) = 0;
 
   virtual ServerCounters counters() const noexcept = 0;

@@ -14,11 +14,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 
 #include <sys/socket.h>
 
 #include <cassert>
+#include <cerrno>
 #include <optional>
 #include <vector>
 
@@ -119,9 +119,12 @@ void AsioLoop::do_accept() {
 void AsioLoop::on_accept(const error_code& ec, tcp::socket socket) {
   accept_armed_ = false;
   if (ec == asio::error::operation_aborted) return;  // stop_accepting closed the acceptor.
-  // On EMFILE/ENFILE and the like, the next tick re-arms the accept.
-  if (ec) return;
-  open_connection(std::move(socket));
+  // Out of descriptors or memory: retrying at once would spin; the next tick re-arms.
+  if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+      ec == asio::error::no_memory || ec.value() == ENFILE) {
+    return;
+  }
+  if (!ec) open_connection(std::move(socket));  // Other errors (a peer's reset) concern one peer.
   do_accept();
 }
 
@@ -182,8 +185,8 @@ void AsioLoop::do_send(uint32_t slot) {
   AsioConnection& c = table_.at(slot);
   const std::string_view output = c.core->pending_output();
   c.send_pending = true;
-  asio::async_write(
-      *c.socket, asio::buffer(output.data(), output.size()),
+  c.socket->async_write_some(
+      asio::buffer(output.data(), output.size()),
       [this, slot](const error_code& ec, std::size_t bytes) { on_send(slot, ec, bytes); });
 }
 

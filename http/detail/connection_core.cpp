@@ -211,7 +211,7 @@ void ConnectionCore::flush_ready_slots() {
 
 std::string_view ConnectionCore::pending_output() {
   if (output_writing_.empty()) output_writing_.swap(output_pending_);
-  return output_writing_;
+  return std::string_view(output_writing_).substr(0, kSendChunkBytesMax);
 }
 
 void ConnectionCore::on_written(std::size_t bytes, int64_t now_ms) {

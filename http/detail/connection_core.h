@@ -29,6 +29,9 @@ namespace rsvpd::http::detail {
 inline constexpr std::size_t kPipelineDepthMax = 128;
 // Bytes the transport receives per read.
 inline constexpr std::size_t kReceiveChunkBytes = 8192;
+// Bytes handed to one send. Bounding it makes write progress visible per chunk, so the write
+// timeout measures a stalled peer, not a large response.
+inline constexpr std::size_t kSendChunkBytesMax = 64 * 1024;
 // After the last response of a closing connection, unread client bytes are drained for at most
 // this long before the socket is closed, so that the peer sees the response and not a reset.
 inline constexpr int64_t kLingerMsMax = 1000;
@@ -59,7 +62,8 @@ class ConnectionCore {
   // Stop reading new requests; close once every dispatched request is answered and written.
   void begin_shutdown(int64_t now_ms);
 
-  // Bytes to write next; stable (same pointer) until on_written(). Empty when nothing to write.
+  // Bytes to write next, at most kSendChunkBytesMax; stable (same pointer) until on_written().
+  // Empty when nothing to write.
   std::string_view pending_output();
   void on_written(std::size_t bytes, int64_t now_ms);
 

@@ -32,15 +32,23 @@ class Inbox {
     if (closed_) return false;
     const bool was_empty = items_.empty();
     items_.push_back(std::move(completion));
-    if (was_empty) wake_();
+    if (was_empty && !drain_due_) wake_();
     return true;
   }
 
-  // Moves every queued completion into `out` (cleared first).
+  // The loop promises to call drain() before it next blocks; until then pushes need no wake.
+  // This saves the eventfd write for responses a handler sends while the loop dispatches.
+  void begin_batch() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    drain_due_ = true;
+  }
+
+  // Moves every queued completion into `out` (cleared first) and ends a begin_batch().
   void drain(std::vector<Completion>& out) {
     out.clear();
     std::lock_guard<std::mutex> lock(mutex_);
     out.swap(items_);
+    drain_due_ = false;
   }
 
   // After close() every push is dropped and `wake` is never called again.
@@ -54,6 +62,7 @@ class Inbox {
   std::mutex mutex_;
   std::vector<Completion> items_;
   bool closed_ = false;
+  bool drain_due_ = false;  // Between begin_batch() and drain().
   std::function<void()> wake_;
 };
 

@@ -184,6 +184,7 @@ void UringLoop::run() {
       std::fprintf(stderr, "rsvpd: io_uring_submit_and_wait: %s\n", std::strerror(-rc));
       std::abort();  // The ring is unusable; nothing sane is left to do in this thread.
     }
+    inbox_->begin_batch();
     reap();
     drain_inbox();
     apply_commands();

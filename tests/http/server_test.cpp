@@ -6,10 +6,17 @@
 #include "tests/http/test_client.h"
 
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstddef>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <queue>
@@ -83,7 +90,8 @@ class Delayer {
 };
 
 // Routes: "/delay/<ms>/<tag>" answers "<tag>" from the Delayer after <ms>; "/hold" parks the
-// sink for the test; "/drop" destroys the sink unanswered; anything else echoes
+// sink for the test; "/drop" destroys the sink unanswered; "/big/<KiB>" answers that many KiB;
+// anything else echoes
 // "<METHOD> <target> <body>" at once.
 class TestHandler final : public RequestHandler {
  public:
@@ -103,6 +111,11 @@ class TestHandler final : public RequestHandler {
       return;
     }
     if (request.target == "/drop") return;
+    if (request.target.rfind("/big/", 0) == 0) {
+      const std::size_t bytes = std::stoul(request.target.substr(5)) * 1024;
+      sink.send(HttpResponse{200, {}, std::string(bytes, 'z'), false});
+      return;
+    }
     HttpResponse response;
     response.headers.emplace_back("Content-Type", "text/plain");
     response.body = request.method_text + " " + request.target + " " + request.body;
@@ -344,6 +357,17 @@ TEST_P(ServerTest, IdleTimeoutIsSeparateFromReadTimeout) {
   EXPECT_EQ(response->body, "GET /two ");
 }
 
+TEST_P(ServerTest, ClientThatStopsReadingIsDroppedByTheWriteTimeout) {
+  options_.write_timeout_ms = 300;
+  start();
+  // A small window, so the stall comes after a few MiB whatever tcp_rmem autotuning allows.
+  TestClient client(port(), 5000, 4096);
+  // 16 MiB cannot fit in the socket buffers, so the send stalls while the client reads nothing.
+  ASSERT_TRUE(client.send_all(TestClient::request("GET", "/big/16384")));
+  EXPECT_TRUE(eventually([&] { return server_->counters().timed_out >= 1; }));
+  EXPECT_TRUE(eventually([&] { return server_->counters().connections_open == 0; }));
+}
+
 TEST_P(ServerTest, ConnectionsBeyondTheLimitGet503ThenClose) {
   options_.connections_max = 4;
   start();
@@ -540,8 +564,10 @@ TEST_P(ServerTest, StopFinishesInFlightRequests) {
     EXPECT_EQ(response->body, "done" + std::to_string(i));
     EXPECT_EQ(response->headers["connection"], "close") << "client " << i;
     EXPECT_TRUE(clients[i]->closed_by_peer());
+    clients[i]->close();  // Ends the server's lingering close; stop() waits for it.
   }
   EXPECT_TRUE(idle.closed_by_peer());
+  idle.close();
   stopper.join();
   EXPECT_EQ(server_->counters().connections_open, 0u);
   EXPECT_FALSE(TestClient(port()).valid());  // The listeners are closed.
@@ -601,6 +627,54 @@ TEST(ServerOptionsTest, AutoPicksUringWhenPermittedElseNamesTheCause) {
     EXPECT_EQ(started.value()->mode(), IoMode::kEpoll);
     EXPECT_NE(started.value()->fallback_reason().find("io_uring_queue_init"), std::string::npos);
   }
+}
+
+// Makes io_uring_setup fail with EPERM in this thread and the threads it starts, as a seccomp
+// policy or kernel.io_uring_disabled would. (io_uring_setup has number 425 on every
+// architecture, so the filter needs no architecture check.)
+bool forbid_io_uring() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{sizeof filter / sizeof filter[0], filter};
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+// Runs in a child process (death test) because the seccomp filter cannot be removed.
+void start_with_io_uring_forbidden() {
+  if (!forbid_io_uring()) std::exit(2);
+  TestHandler handler;
+  ServerOptions options;
+  options.port = 0;
+  options.io_mode = IoMode::kUring;
+  Result<std::unique_ptr<HttpServer>> strict = HttpServer::start(options, handler);
+  if (strict.is_ok() || strict.status().message().find("not permitted") == std::string::npos) {
+    std::exit(3);
+  }
+  options.io_mode = IoMode::kAuto;
+  Result<std::unique_ptr<HttpServer>> started = HttpServer::start(options, handler);
+  if (!started.is_ok() || started.value()->mode() != IoMode::kEpoll) std::exit(4);
+  const std::string& reason = started.value()->fallback_reason();
+  std::fprintf(stderr, "reason: %s\n", reason.c_str());
+  if (reason.find("io_uring_queue_init: Operation not permitted") == std::string::npos) {
+    std::exit(5);
+  }
+  TestClient client(started.value()->port());
+  if (!client.send_all(TestClient::request("GET", "/x")) || !client.read_response()) std::exit(6);
+  client.close();
+  started.value()->stop(1s);
+  std::exit(0);
+}
+
+TEST(ServerOptionsTest, AutoFallsBackToEpollNamingTheCauseWhenIoUringIsForbidden) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(start_with_io_uring_forbidden(), ::testing::ExitedWithCode(0),
+              "warning: io_uring unavailable \\(io_uring_queue_init: Operation not permitted\\); "
+              "using epoll");
 }
 
 }  // namespace

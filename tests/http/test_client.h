@@ -30,8 +30,12 @@ struct ClientResponse {
 class TestClient {
  public:
   // Connects to 127.0.0.1:port; valid() tells whether it worked.
-  explicit TestClient(uint16_t port, int receive_timeout_ms = 5000) {
+  // A positive `receive_buffer_bytes` shrinks SO_RCVBUF before connecting (small TCP window).
+  explicit TestClient(uint16_t port, int receive_timeout_ms = 5000, int receive_buffer_bytes = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (receive_buffer_bytes > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof receive_buffer_bytes);
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);

@@ -146,6 +146,24 @@ TEST_F(ConnectionCoreTest, DeadlinesFollowTheConnectionState) {
   EXPECT_EQ(core_->deadline_ms(), 300 + limits.idle_timeout_ms);
 }
 
+TEST_F(ConnectionCoreTest, LargeResponseIsWrittenInChunksAndEachChunkIsProgress) {
+  const CoreLimits limits;
+  core_->on_received("GET / HTTP/1.1\r\n\r\n", 0);
+  handler_.sinks[0].send(HttpResponse{200, {}, std::string(3 * kSendChunkBytesMax, 'x'), false});
+  deliver();
+  std::size_t total = 0;
+  for (int64_t now = 10; !core_->pending_output().empty(); now += 10) {
+    const std::size_t chunk = core_->pending_output().size();
+    EXPECT_LE(chunk, kSendChunkBytesMax);
+    core_->on_written(chunk, now);
+    total += chunk;
+    if (!core_->pending_output().empty()) {
+      EXPECT_EQ(core_->deadline_ms(), now + limits.write_timeout_ms);
+    }
+  }
+  EXPECT_GT(total, 3 * kSendChunkBytesMax);  // Body plus head.
+}
+
 TEST_F(ConnectionCoreTest, PipelineDepthIsBounded) {
   std::string many;
   for (std::size_t i = 0; i < kPipelineDepthMax + 5; ++i) many += "GET / HTTP/1.1\r\n\r\n";
