@@ -231,6 +231,83 @@ TEST_F(ApiBinaryTest, ContractEndToEnd) {
   check_activity_state("e2e", 2);
 }
 
+TEST_F(ApiBinaryTest, SighupReloadsTheSecret) {
+  const std::string old_token = daemon_.auth("hana", {"host"});
+  EXPECT_EQ(call("POST", "/api/v1/activities", R"({"id":"h1","capacity":1})", old_token).status, 201);
+  {
+    std::ofstream file(daemon_.data_dir() + "/jwt.secret", std::ios::trunc | std::ios::binary);
+    file << "a-brand-new-secret-of-at-least-32-bytes!";
+  }
+  ::kill(daemon_.pid(), SIGHUP);
+  DaemonProcess::Auth fresh = daemon_.fresh_auth();
+  bool reloaded = false;
+  for (int attempt = 0; attempt < 200 && !reloaded; ++attempt) {
+    reloaded = call("POST", "/api/v1/activities", R"({"capacity":1})", old_token).status == 401;
+    if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(reloaded);
+  EXPECT_EQ(call("POST", "/api/v1/activities", R"({"id":"h2","capacity":1})",
+                 fresh("hana", {"host"})).status,
+            201);
+}
+
+TEST_F(ApiBinaryTest, ExplicitSecretFileMustExist) {
+  DaemonProcess other;
+  EXPECT_FALSE(other.start({"--jwt-secret-file", "/nonexistent/rsvpd.secret"}));
+  EXPECT_EQ(other.exit_status_code(), 1);
+}
+
+TEST_F(ApiBinaryTest, TransportLimitsRoutingHeadersAndMetrics) {
+  const std::string big(17 * 1024, 'x');
+  ClientResponse headers = call("GET", "/healthz", "", "X-Big: " + big + "\r\n");
+  EXPECT_EQ(headers.status, 431);
+  EXPECT_EQ(headers.headers["content-type"], "application/problem+json");
+  ClientResponse method = call("PUT", "/api/v1/rsvps", "{}", host_);
+  EXPECT_EQ(method.status, 405);
+  EXPECT_EQ(method.headers["allow"], "POST, OPTIONS");
+  EXPECT_EQ(slug_of(call("GET", "/api/v1/nothing")), "not-found");
+  for (const std::string& token :
+       {token_signed_with(JWT_ALG_HS512, daemon_.secret(), R"({"sub":"hana","exp":4102444800,"roles":["host"]})"),
+        std::string("eyJhbGciOiJub25lIn0.eyJzdWIiOiJoYW5hIiwiZXhwIjo0MTAyNDQ0ODAwLCJyb2xlcyI6WyJob3N0Il19.")}) {
+    EXPECT_EQ(call("POST", "/api/v1/activities", R"({"capacity":1})", bearer(token)).status, 401);
+  }
+  ClientResponse created = call("POST", "/api/v1/activities", R"({"id":"traced","capacity":1})",
+                                host_ + "X-Request-Id: trace-me-42\r\n");
+  EXPECT_EQ(created.headers["x-request-id"], "trace-me-42");
+  const std::vector<picojson::object> audit = all_audit("traced");
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].at("request_id").to_str(), "trace-me-42");
+  EXPECT_EQ(audit[0].at("op").to_str(), "activity.created");
+  ClientResponse metrics = call("GET", "/metrics");
+  for (const char* line : {"rsvpd_overbooking_detected_total 0",
+                           "rsvpd_http_requests_total{route=\"/api/v1/activities\",status=\"201\"} 1",
+                           "rsvpd_commits_total", "rsvpd_fdatasync_calls_total",
+                           "rsvpd_connections_accepted_total"}) {
+    EXPECT_NE(metrics.body.find(line), std::string::npos) << line;
+  }
+}
+
+TEST_F(ApiBinaryTest, CorsForConfiguredOrigins) {
+  DaemonProcess cors;
+  ASSERT_TRUE(cors.start({"--cors-origin", "https://app.example"})) << cors.log();
+  TestClient client(cors.port());
+  ASSERT_TRUE(client.send_all(TestClient::request(
+      "OPTIONS", "/api/v1/rsvps", {},
+      "Origin: https://app.example\r\nAccess-Control-Request-Method: POST\r\n")));
+  std::optional<ClientResponse> preflight = client.read_response_head_only();
+  ASSERT_TRUE(preflight.has_value());
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_EQ(preflight->headers["access-control-allow-origin"], "https://app.example");
+  EXPECT_NE(preflight->headers["access-control-allow-headers"].find("Idempotency-Key"),
+            std::string::npos);
+  TestClient other(cors.port());
+  ASSERT_TRUE(other.send_all(TestClient::request("GET", "/healthz", {},
+                                                 "Origin: https://evil.example\r\n")));
+  std::optional<ClientResponse> refused = other.read_response();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->headers.count("access-control-allow-origin"), 0u);
+}
+
 TEST_F(ApiBinaryTest, TwoThousandConcurrentRsvpsNeverOverbook) {
   ASSERT_GE(raise_open_files_limit(kOversubscribedRequests * 2 + 256),
             static_cast<rlim_t>(kOversubscribedRequests + 256));

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -108,13 +109,25 @@ class DaemonProcess {
     EXPECT_TRUE(secret.is_ok());
     return secret.is_ok() ? secret.value() : std::string();
   }
-  // "Authorization: Bearer ...\r\n" for `sub` with `roles`, valid for an hour.
+  // "Authorization: Bearer ...\r\n" for `sub` with `roles`, valid for an hour, signed with the
+  // secret as first read from the daemon's file.
   std::string auth(std::string_view sub, std::vector<std::string> roles = {}) {
     if (secret_.empty()) secret_ = secret();
+    return auth_with(secret_, sub, std::move(roles));
+  }
+  // A minter using the secret file's current contents (after a rewrite and SIGHUP).
+  using Auth = std::function<std::string(std::string_view, std::vector<std::string>)>;
+  Auth fresh_auth() const {
+    return [secret = secret()](std::string_view sub, std::vector<std::string> roles) {
+      return auth_with(secret, sub, std::move(roles));
+    };
+  }
+  static std::string auth_with(const std::string& secret, std::string_view sub,
+                               std::vector<std::string> roles) {
     const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
-    Result<std::string> token = mint_token(secret_, sub, roles, now_s + 3600);
+    Result<std::string> token = mint_token(secret, sub, roles, now_s + 3600);
     EXPECT_TRUE(token.is_ok());
     return "Authorization: Bearer " + (token.is_ok() ? token.value() : "") + "\r\n";
   }
