@@ -138,9 +138,13 @@ class DaemonProcess {
     if (WIFSIGNALED(status)) return -WTERMSIG(status);
     return -1000;
   }
+  // RSVPD_BIN_DIR (set by ctest), else the directory of this test program: the rsvpd of the
+  // same build, which matters for the fault-injection build's negative controls.
   static std::string binary() {
-    const char* dir = std::getenv("RSVPD_BIN_DIR");
-    return std::string(dir ? dir : "build/bin") + "/rsvpd";
+    if (const char* dir = std::getenv("RSVPD_BIN_DIR")) return std::string(dir) + "/rsvpd";
+    std::error_code error;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+    return (error ? std::filesystem::path("build/bin") : self.parent_path()).string() + "/rsvpd";
   }
   static pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
     const pid_t pid = ::fork();
