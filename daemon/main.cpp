@@ -6,8 +6,10 @@
 //     --shutdown-deadline-ms), stop the Service (it commits what is queued), exit 0.
 // Exit codes: 0 after a clean shutdown or --help, 1 when starting failed, 2 for a bad command line.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -33,6 +35,8 @@ namespace {
 constexpr int kExitStartFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr long kTickIntervalNs = 1'000'000'000;
+// Descriptors beyond one per connection: listeners, rings, eventfds, LMDB, the log.
+constexpr rlim_t kDescriptorsReserved = 256;
 
 // SYSTEMD-NOTIFY CALL SITE: daemon/systemd_notify.h (notify_ready / notify_status /
 // notify_watchdog / notify_stopping) is not on main yet. Every systemd notification of the daemon
@@ -63,6 +67,24 @@ Status ensure_data_dir(const std::string& path) {
   std::filesystem::create_directories(path, error);
   if (error) return Status(StatusCode::kIoError, "cannot create " + path + ": " + error.message());
   return Status::ok();
+}
+
+// Each connection is a descriptor: raise the soft RLIMIT_NOFILE toward connections_max plus a
+// reserve (never above the hard limit), and warn when it stays below.
+void raise_open_files_limit(const DaemonConfig& config, http::JsonLog& log) {
+  const rlim_t wanted = rlim_t{config.server.connections_max} + kDescriptorsReserved;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < wanted) {
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < wanted) {
+    log.write(http::LogLevel::kWarn, "open files limit below --max-connections",
+              fields_of({{"limit", http::json_int(static_cast<int64_t>(limit.rlim_cur))},
+                         {"wanted", http::json_int(static_cast<int64_t>(wanted))}}));
+  }
 }
 
 sigset_t handled_signals() {
@@ -174,6 +196,7 @@ int run(const DaemonConfig& config) {
   // in run_until_stopped receives them.
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  raise_open_files_limit(config, log);
   Running running;
   const Status status = start(config, clock, log, running);
   if (!status.is_ok()) {

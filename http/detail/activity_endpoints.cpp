@@ -11,7 +11,6 @@
 namespace rsvpd::http::detail {
 namespace {
 
-const StringRule kIdRule{1, 64, is_valid_id, "must match ^[A-Za-z0-9._:-]{1,64}$"};
 const StringRule kTitleRule{0, kTitleCodePointsMax, nullptr, "is not a valid title"};
 
 // ETag and If-Match carry the version as a strong entity tag: "<version>".

@@ -5,6 +5,8 @@
 #include <cstdint>
 
 #include "http/detail/api_context.h"
+#include "http/identifiers.h"
+#include "http/json_body.h"
 
 namespace rsvpd::http::detail {
 
@@ -19,6 +21,10 @@ inline constexpr int64_t kUserRsvpsLimitDefault = 50;
 inline constexpr int64_t kParticipantsLimitDefault = 50;
 inline constexpr int64_t kAuditLimitDefault = 100;
 static_assert(kMaxGuestsMax < kCapacityMax && kGuestsMax <= INT32_MAX);
+
+// Activity and user ids in bodies (API.md, Conventions).
+inline const StringRule kIdRule{1, kIdBytesMax, is_valid_id,
+                                "must match ^[A-Za-z0-9._:-]{1,64}$"};
 
 // activity_endpoints.cpp
 void create_activity(const ExchangePtr& exchange);

@@ -58,6 +58,9 @@ void render_engine(std::string& out, const EngineMetrics& m) {
   append_metric(out, "rsvpd_overbooking_detected_total", "counter",
                 "Overbooking found by the writer's re-check; must stay 0.",
                 figure(m.overbooking_detected_total));
+  append_metric(out, "rsvpd_duplicate_admissions_total", "counter",
+                "Duplicates that took a place before the writer refused them; should stay 0.",
+                figure(m.duplicate_admissions_total));
   append_metric(out, "rsvpd_overloaded_total", "counter", "Requests refused as overloaded.",
                 figure(m.overloaded_total));
   append_metric(out, "rsvpd_storage_full_total", "counter", "Commits refused by a full disk.",

@@ -9,7 +9,6 @@
 namespace rsvpd::http::detail {
 namespace {
 
-const StringRule kIdRule{1, 64, is_valid_id, "must match ^[A-Za-z0-9._:-]{1,64}$"};
 constexpr std::string_view kIdempotencyKeyHeader = "Idempotency-Key";
 
 void respond_rsvp(Exchange& exchange, const ServiceOutcome<RsvpView>& outcome) {

@@ -346,6 +346,51 @@ TEST_F(ApiBinaryTest, SameUserFiftyTimesAtOnceGetsOneRsvp) {
   EXPECT_EQ(created, 1);
   EXPECT_EQ(already, kSameUserRequests - 1);
   EXPECT_EQ(check_activity_state("same", 10), 1);
+  // Duplicates must be stopped by the claim table before they take a place (DESIGN.md §2.4).
+  EXPECT_NE(call("GET", "/metrics").body.find("rsvpd_duplicate_admissions_total 0\n"),
+            std::string::npos);
+}
+
+TEST_F(ApiBinaryTest, CancellationsPromoteStrictlyInTicketOrder) {
+  create_activity("fifo", 4, ",\"max_guests\":2");
+  auto rsvp = [&](const std::string& user, int guests) {
+    ClientResponse response =
+        call("POST", "/api/v1/rsvps",
+             R"({"activity_id":"fifo","guests":)" + std::to_string(guests) + "}", daemon_.auth(user));
+    EXPECT_EQ(response.status, 201) << response.body;
+    return json_of(response)["id"].to_str();
+  };
+  auto status_of = [&](const std::string& id) {
+    return json_of(call("GET", "/api/v1/rsvps/" + id, "", admin_))["status"].to_str();
+  };
+  std::vector<std::string> confirmed;
+  for (int i = 0; i < 4; ++i) confirmed.push_back(rsvp("c" + std::to_string(i), 0));
+  const std::string pair = rsvp("w0", 1);    // head, needs 2 seats
+  const std::string single1 = rsvp("w1", 0);
+  const std::string single2 = rsvp("w2", 0);
+  const std::string triple = rsvp("w3", 2);  // needs 3 seats
+  const std::string single4 = rsvp("w4", 0);
+  EXPECT_EQ(status_of(pair), "waitlisted");
+
+  EXPECT_EQ(call("DELETE", "/api/v1/rsvps/" + confirmed[0], "", admin_).status, 200);
+  EXPECT_EQ(status_of(pair), "waitlisted");     // one seat free: the head does not fit
+  EXPECT_EQ(status_of(single1), "waitlisted");  // and nobody behind it overtakes
+  EXPECT_EQ(call("DELETE", "/api/v1/rsvps/" + confirmed[1], "", admin_).status, 200);
+  EXPECT_EQ(status_of(pair), "confirmed");
+  // Two cancellations at once free two seats: the two singles behind the pair are promoted, the
+  // triple waits at the head, and the single behind it does not overtake it.
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 2; i < 4; ++i) {
+    clients.push_back(std::make_unique<TestClient>(daemon_.port(), kReadTimeoutMs));
+    ASSERT_TRUE(clients.back()->send_all(
+        TestClient::request("DELETE", "/api/v1/rsvps/" + confirmed[i], {}, admin_)));
+  }
+  for (auto& client : clients) EXPECT_EQ(client->read_response().value_or(ClientResponse{}).status, 200);
+  EXPECT_EQ(status_of(single1), "confirmed");
+  EXPECT_EQ(status_of(single2), "confirmed");
+  EXPECT_EQ(status_of(triple), "waitlisted");
+  EXPECT_EQ(status_of(single4), "waitlisted");
+  EXPECT_EQ(check_activity_state("fifo", 4), 4);
 }
 
 TEST_F(ApiBinaryTest, OneIdempotencyKeyThirtyTimesGivesOneRsvp) {
