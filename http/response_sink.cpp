@@ -1,0 +1,51 @@
+#include "http/detail/inbox.h"
+#include "http/request_handler.h"
+
+#include <cassert>
+
+namespace rsvpd::http {
+
+const char* reject_reason_name(RejectReason reason) noexcept {
+  switch (reason) {
+    case RejectReason::kHeaderTooLarge: return "header_too_large";
+    case RejectReason::kBodyTooLarge: return "body_too_large";
+    case RejectReason::kBadRequest: return "bad_request";
+    case RejectReason::kOverloaded: return "overloaded";
+  }
+  return "unknown";
+}
+
+ResponseSink::ResponseSink(std::shared_ptr<detail::Inbox> inbox, uint32_t slot,
+                           uint32_t generation, uint64_t sequence) noexcept
+    : inbox_(std::move(inbox)), slot_(slot), generation_(generation), sequence_(sequence) {}
+
+ResponseSink::ResponseSink(ResponseSink&& other) noexcept
+    : inbox_(std::move(other.inbox_)),
+      slot_(other.slot_),
+      generation_(other.generation_),
+      sequence_(other.sequence_) {}
+
+ResponseSink& ResponseSink::operator=(ResponseSink&& other) noexcept {
+  if (this != &other) {
+    if (valid()) send(HttpResponse{500, {}, {}, true});
+    inbox_ = std::move(other.inbox_);
+    slot_ = other.slot_;
+    generation_ = other.generation_;
+    sequence_ = other.sequence_;
+  }
+  return *this;
+}
+
+ResponseSink::~ResponseSink() {
+  if (valid()) send(HttpResponse{500, {}, {}, true});
+}
+
+void ResponseSink::send(HttpResponse response) {
+  assert(valid() && "ResponseSink::send called twice or on an empty sink");
+  std::shared_ptr<detail::Inbox> inbox = std::move(inbox_);
+  inbox_ = nullptr;
+  // A closed inbox (the loop has stopped) drops the response; that is the documented contract.
+  (void)inbox->push(detail::Completion{slot_, generation_, sequence_, std::move(response)});
+}
+
+}  // namespace rsvpd::http

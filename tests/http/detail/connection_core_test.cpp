@@ -1,0 +1,179 @@
+// ConnectionCore without sockets: bytes in, sinks answered in any order, bytes out.
+#include "http/detail/connection_core.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace rsvpd::http::detail {
+namespace {
+
+class RecordingHandler final : public RequestHandler {
+ public:
+  void handle(HttpRequest&& request, ResponseSink sink) override {
+    requests.push_back(std::move(request));
+    sinks.push_back(std::move(sink));
+  }
+  HttpResponse reject(RejectReason reason) override {
+    rejected.push_back(reason);
+    return HttpResponse{reason == RejectReason::kBadRequest ? 400 : 999, {}, {}, false};
+  }
+  std::vector<HttpRequest> requests;
+  std::vector<ResponseSink> sinks;
+  std::vector<RejectReason> rejected;
+};
+
+class ConnectionCoreTest : public ::testing::Test {
+ protected:
+  ConnectionCoreTest() : inbox_(std::make_shared<Inbox>([] {})) {
+    core_.emplace(CoreLimits{}, handler_, inbox_, 7, 3, "127.0.0.1:1", 0);
+  }
+  // Delivers queued sink answers the way a loop does.
+  void deliver() {
+    std::vector<Completion> completions;
+    inbox_->drain(completions);
+    for (Completion& c : completions) {
+      ASSERT_EQ(c.slot, 7u);
+      ASSERT_EQ(c.generation, 3u);
+      core_->on_response(c.sequence, std::move(c.response), 0);
+    }
+  }
+  std::string take_output() {
+    std::string out(core_->pending_output());
+    core_->on_written(out.size(), 0);
+    return out;
+  }
+
+  RecordingHandler handler_;
+  std::shared_ptr<Inbox> inbox_;
+  std::optional<ConnectionCore> core_;
+};
+
+TEST_F(ConnectionCoreTest, SplitRequestIsParsedOnceComplete) {
+  core_->on_received("GET /a HT", 0);
+  EXPECT_TRUE(handler_.requests.empty());
+  core_->on_received("TP/1.1\r\nX-Name: v\r\nContent-Length: 2\r\n\r\nhi", 0);
+  ASSERT_EQ(handler_.requests.size(), 1u);
+  const HttpRequest& request = handler_.requests[0];
+  EXPECT_EQ(request.method, boost::beast::http::verb::get);
+  EXPECT_EQ(request.target, "/a");
+  EXPECT_EQ(request.body, "hi");
+  EXPECT_EQ(request.headers["x-name"], "v");  // Case-insensitive.
+  EXPECT_EQ(request.remote_address, "127.0.0.1:1");
+}
+
+TEST_F(ConnectionCoreTest, OutOfOrderAnswersAreWrittenInRequestOrder) {
+  core_->on_received("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n", 0);
+  ASSERT_EQ(handler_.sinks.size(), 3u);
+  handler_.sinks[2].send(HttpResponse{200, {}, "three", false});
+  handler_.sinks[1].send(HttpResponse{200, {}, "two", false});
+  deliver();
+  EXPECT_TRUE(take_output().empty());  // The first is still missing.
+  handler_.sinks[0].send(HttpResponse{200, {}, "one", false});
+  deliver();
+  const std::string out = take_output();
+  const std::size_t one = out.find("one"), two = out.find("two"), three = out.find("three");
+  ASSERT_NE(three, std::string::npos);
+  EXPECT_LT(one, two);
+  EXPECT_LT(two, three);
+  EXPECT_TRUE(core_->quiescent());
+  EXPECT_FALSE(core_->wants_close());
+}
+
+TEST_F(ConnectionCoreTest, ResponseCarriesContentLengthAndDropsHandlerFraming) {
+  core_->on_received("GET / HTTP/1.1\r\n\r\n", 0);
+  handler_.sinks[0].send(HttpResponse{
+      201, {{"content-length", "999"}, {"Connection", "x"}, {"ETag", "\"1\""}}, "abc", false});
+  deliver();
+  EXPECT_EQ(take_output(), "HTTP/1.1 201 Created\r\nETag: \"1\"\r\nContent-Length: 3\r\n\r\nabc");
+}
+
+TEST_F(ConnectionCoreTest, NoContentHasNoContentLength) {
+  core_->on_received("DELETE /x HTTP/1.1\r\n\r\n", 0);
+  handler_.sinks[0].send(HttpResponse{204, {}, {}, false});
+  deliver();
+  EXPECT_EQ(take_output(), "HTTP/1.1 204 No Content\r\n\r\n");
+}
+
+TEST_F(ConnectionCoreTest, ContinueIsNotSentAheadOfEarlierResponses) {
+  core_->on_received("GET /1 HTTP/1.1\r\n\r\n", 0);
+  core_->on_received("POST /2 HTTP/1.1\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n", 0);
+  EXPECT_TRUE(take_output().empty());  // /1 is still owed.
+  core_->on_received("x", 0);
+  ASSERT_EQ(handler_.requests.size(), 2u);
+  EXPECT_EQ(handler_.requests[1].body, "x");
+}
+
+TEST_F(ConnectionCoreTest, ParseErrorRejectsAndClosesAfterEarlierAnswers) {
+  core_->on_received("GET /1 HTTP/1.1\r\n\r\nNOT HTTP\r\n\r\n", 0);
+  ASSERT_EQ(handler_.rejected.size(), 1u);
+  EXPECT_EQ(handler_.rejected[0], RejectReason::kBadRequest);
+  EXPECT_FALSE(core_->wants_read());
+  EXPECT_TRUE(take_output().empty());  // The 400 waits for /1.
+  handler_.sinks[0].send(HttpResponse{200, {}, "one", false});
+  deliver();
+  const std::string out = take_output();
+  EXPECT_LT(out.find("one"), out.find("400 Bad Request"));
+  EXPECT_NE(out.find("Connection: close"), std::string::npos);
+  EXPECT_TRUE(core_->wants_close());
+}
+
+TEST_F(ConnectionCoreTest, StaleAndDuplicateSequencesAreIgnored) {
+  core_->on_received("GET / HTTP/1.1\r\n\r\n", 0);
+  core_->on_response(0, HttpResponse{200, {}, "a", false}, 0);
+  core_->on_response(0, HttpResponse{200, {}, "b", false}, 0);
+  core_->on_response(42, HttpResponse{200, {}, "c", false}, 0);
+  const std::string out = take_output();
+  EXPECT_NE(out.find("a"), std::string::npos);
+  EXPECT_EQ(out.find("\r\n\r\nb"), std::string::npos);
+  handler_.sinks.clear();  // Their 500s address sequence 0, already answered: ignored.
+  deliver();
+  EXPECT_TRUE(take_output().empty());
+}
+
+TEST_F(ConnectionCoreTest, DeadlinesFollowTheConnectionState) {
+  const CoreLimits limits;
+  EXPECT_EQ(core_->deadline_ms(), limits.idle_timeout_ms);  // Idle since 0.
+  core_->on_received("GET / HTTP/1.1\r\n", 100);
+  EXPECT_EQ(core_->deadline_ms(), 100 + limits.read_timeout_ms);  // Partial request.
+  core_->on_received("\r\n", 150);
+  EXPECT_EQ(core_->deadline_ms(), kNoDeadline);  // The handler's turn.
+  handler_.sinks[0].send(HttpResponse{});
+  deliver();
+  EXPECT_EQ(core_->deadline_ms(), 0 + limits.write_timeout_ms);  // Writing.
+  core_->on_written(core_->pending_output().size(), 300);
+  EXPECT_EQ(core_->deadline_ms(), 300 + limits.idle_timeout_ms);
+}
+
+TEST_F(ConnectionCoreTest, LargeResponseIsWrittenInChunksAndEachChunkIsProgress) {
+  const CoreLimits limits;
+  core_->on_received("GET / HTTP/1.1\r\n\r\n", 0);
+  handler_.sinks[0].send(HttpResponse{200, {}, std::string(3 * kSendChunkBytesMax, 'x'), false});
+  deliver();
+  std::size_t total = 0;
+  for (int64_t now = 10; !core_->pending_output().empty(); now += 10) {
+    const std::size_t chunk = core_->pending_output().size();
+    EXPECT_LE(chunk, kSendChunkBytesMax);
+    core_->on_written(chunk, now);
+    total += chunk;
+    if (!core_->pending_output().empty()) {
+      EXPECT_EQ(core_->deadline_ms(), now + limits.write_timeout_ms);
+    }
+  }
+  EXPECT_GT(total, 3 * kSendChunkBytesMax);  // Body plus head.
+}
+
+TEST_F(ConnectionCoreTest, PipelineDepthIsBounded) {
+  std::string many;
+  for (std::size_t i = 0; i < kPipelineDepthMax + 5; ++i) many += "GET / HTTP/1.1\r\n\r\n";
+  core_->on_received(many, 0);
+  EXPECT_EQ(handler_.requests.size(), kPipelineDepthMax);
+  EXPECT_FALSE(core_->wants_read());
+  handler_.sinks[0].send(HttpResponse{});
+  deliver();
+  EXPECT_EQ(handler_.requests.size(), kPipelineDepthMax + 1);  // Room for one more.
+}
+
+}  // namespace
+}  // namespace rsvpd::http::detail
