@@ -3,6 +3,7 @@
 #include <lmdb.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -24,9 +25,11 @@ namespace {
 constexpr mode_t kBackupDirMode = 0700;
 constexpr mode_t kBackupFileMode = 0600;
 
-// Creates `path` (mode 0700) unless it exists; it must then be an empty directory.
-bool prepare_backup_dir(const std::string& path, std::string* error) {
-  if (mkdir(path.c_str(), kBackupDirMode) == 0) return true;
+// Creates `path` (mode 0700, *created = true) unless it exists; it must then be an empty
+// directory.
+bool prepare_backup_dir(const std::string& path, bool* created, std::string* error) {
+  *created = mkdir(path.c_str(), kBackupDirMode) == 0;
+  if (*created) return true;
   if (errno != EEXIST) {
     *error = "mkdir " + path + ": " + std::strerror(errno);
     return false;
@@ -104,13 +107,16 @@ int run_backup(const Args& args) {
   po::variables_map variables;
   if (auto exit = parse_command_line(line, args, variables)) return *exit;
   std::string error;
-  if (!prepare_backup_dir(path, &error)) {
+  bool created = false;
+  if (!prepare_backup_dir(path, &created, &error)) {
     std::cerr << "rsvpctl: " << error << '\n';
     return kExitFailure;
   }
   const int exit_code = copy_environment(options.data_dir, path, &error);
   if (exit_code != kExitOk) {
     std::cerr << "rsvpctl: backup failed: " << error << '\n';
+    unlink((path + "/data.mdb").c_str());  // A partial copy must not pass for a backup.
+    if (created) rmdir(path.c_str());
     return exit_code;
   }
   if (with_secret && !copy_file(options.data_dir + "/jwt.secret", path + "/jwt.secret", &error)) {
