@@ -8,12 +8,19 @@ namespace rsvpd::cli {
 
 namespace {
 
+// A confirm CAS may precede a join CAS yet reach the writer's queue after it (a thread is
+// delayed between its CAS and its enqueue), so the audit trail can legitimately show a confirm
+// right after a join. A confirm counts as overtaking the waitlist only past parties whose join
+// was committed at least this long before it: far beyond any CAS-to-enqueue delay.
+constexpr int64_t kQueueReorderGraceMs = 1000;
+
 struct ModelRsvp {
   std::string activity_id;
   std::string user_id;
   uint32_t party_size = 0;
   RsvpStatus status = RsvpStatus::kConfirmed;
   uint64_t last_seq = 0;
+  int64_t joined_at_ms = 0;
 };
 
 struct ModelActivity {
@@ -58,16 +65,23 @@ class ReferenceModel {
     if (!live_.insert({r.user_id, r.activity_id}).second) {
       report(r, "user " + r.user_id + " already holds a live RSVP here");
     }
-    rsvps_[r.rsvp_id] = ModelRsvp{r.activity_id, r.user_id, r.party_size, status, r.seq};
+    rsvps_[r.rsvp_id] = ModelRsvp{r.activity_id, r.user_id, r.party_size, status, r.seq, r.at_ms};
     if (status == RsvpStatus::kWaitlisted) {
       activity->waiting.push_back(r.rsvp_id);
       return;
     }
-    if (!activity->waiting.empty()) {
-      report(r, "newcomer confirmed while " + std::to_string(activity->waiting.size()) +
-                    " parties wait");
+    const size_t overtaken = waiting_since(*activity, r.at_ms - kQueueReorderGraceMs);
+    if (overtaken != 0) {
+      report(r, "newcomer confirmed while " + std::to_string(overtaken) + " parties wait");
     }
     activity->confirmed_seats += r.party_size;
+  }
+
+  // Waiting parties that joined at or before `at_ms`.
+  size_t waiting_since(const ModelActivity& activity, int64_t at_ms) const {
+    size_t count = 0;
+    for (const uint64_t id : activity.waiting) count += rsvps_.at(id).joined_at_ms <= at_ms;
+    return count;
   }
 
   void promote(const AuditRecord& r) {

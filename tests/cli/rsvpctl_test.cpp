@@ -57,8 +57,8 @@ TEST(RsvpctlTest, HelpOnEveryCommandExitsZero) {
 TEST(RsvpctlTest, StatusReportsTheRunningDaemonFromTheSegment) {
   TestWorld world;
   world.create_activity("yoga", 4);
-  world.segment().header().stats.commits_total.store(7);
-  world.segment().header().stats.fdatasync_calls_total.store(7);
+  world.segment().header().stats.commits_total.store(7, std::memory_order_relaxed);
+  world.segment().header().stats.fdatasync_calls_total.store(7, std::memory_order_relaxed);
   RunResult result = world.run("status");
   EXPECT_EQ(result.exit_code, 0) << result.out;
   EXPECT_NE(result.out.find("running"), std::string::npos);

@@ -30,6 +30,7 @@ namespace rsvpd::testing {
 
 inline constexpr uint32_t kTestActivitiesMax = 64;
 inline constexpr int64_t kTestNowMs = 1'780'000'000'000;
+inline constexpr int64_t kTestCommitIntervalMs = 10'000;
 
 struct RunResult {
   int exit_code = -1;
@@ -253,7 +254,11 @@ class TestWorld {
   }
 
   WriteTxn begin() { return std::move(store_->begin_write()).value(); }
-  void commit(WriteTxn& txn) { check(txn.commit()); }
+  // Each commit is a new batch, 10 s after the previous one (audit times matter to verify).
+  void commit(WriteTxn& txn) {
+    check(txn.commit());
+    now_ms_ += kTestCommitIntervalMs;
+  }
   static void check(const Status& status) {
     if (!status.is_ok()) {
       std::fprintf(stderr, "TestWorld: %s\n", status.to_string().c_str());
@@ -265,7 +270,7 @@ class TestWorld {
              uint32_t party) {
     AuditRecord e;
     e.seq = txn.last_audit_seq().value() + 1;
-    e.at_ms = kTestNowMs;
+    e.at_ms = now_ms_;
     e.op = op;
     e.actor = user.empty() ? "host" : user;
     e.activity_id = activity;
@@ -309,6 +314,7 @@ class TestWorld {
   std::unique_ptr<Store> store_;
   std::unique_ptr<shm::Segment> segment_;
   uint64_t last_rsvp_id_ = 0;
+  int64_t now_ms_ = kTestNowMs;
 };
 
 }  // namespace rsvpd::testing

@@ -105,7 +105,7 @@ TEST_F(ReaderTest, APublisherThatDiedMidWriteGivesBusyNotAHang) {
   open_reader();
   rsvpd_activity activity;
   ASSERT_EQ(rsvpd_reader_find(reader_, "torn", &activity), RSVPD_OK);
-  segment_->slot(slot).snapshot.sequence.fetch_add(1);  // Odd forever.
+  segment_->slot(slot).snapshot.sequence.fetch_add(1, std::memory_order_release);  // Odd forever.
   rsvpd_snapshot snap;
   EXPECT_EQ(rsvpd_reader_read(reader_, &activity, &snap), RSVPD_BUSY);
 }
@@ -124,7 +124,7 @@ TEST_F(ReaderTest, ALiveDaemonChecksOkAndAStaleOneStalled) {
   rsvpd_daemon_info info;
   EXPECT_EQ(rsvpd_reader_check_daemon(reader_, 0, &info), RSVPD_OK);
   EXPECT_EQ(info.pid, getpid());
-  segment_->header().heartbeat_ms.store(0);  // Ancient: the daemon stopped beating.
+  segment_->header().heartbeat_ms.store(0, std::memory_order_relaxed);  // Stopped beating.
   EXPECT_EQ(rsvpd_reader_check_daemon(reader_, 0, &info), RSVPD_DAEMON_STALLED);
   segment_->mark_stopped();
   EXPECT_EQ(rsvpd_reader_check_daemon(reader_, 0, &info), RSVPD_DAEMON_STOPPED);
