@@ -73,6 +73,17 @@ TEST_F(RsvpctlEngineTest, VerifyFindsNothingAfterConcurrentChanges) {
   EXPECT_EQ(json.get("activities").get<int64_t>(), 3);
   EXPECT_GT(json.get("commits_total").get<int64_t>(), 0);
 
+  // The C reader API's example program sees the engine's published snapshot.
+  const char* bin_dir = std::getenv("RSVPD_BIN_DIR");
+  const std::string watch = std::string(bin_dir != nullptr ? bin_dir : "bin") +
+                            "/capacity_watch -c 1 -n " + options_.shm_name + " small";
+  FILE* pipe = popen(watch.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char line[512] = {};
+  EXPECT_NE(fgets(line, sizeof line, pipe), nullptr);
+  EXPECT_EQ(pclose(pipe), 0);
+  EXPECT_NE(std::string(line).find("small capacity=12 "), std::string::npos) << line;
+
   EXPECT_EQ(run("ls").exit_code, 0);
   EXPECT_EQ(run("show small").exit_code, 0);
   EXPECT_EQ(run("audit --activity tiny --limit 5").exit_code, 0);
