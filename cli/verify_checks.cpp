@@ -4,6 +4,8 @@
 #include <set>
 #include <tuple>
 
+#include "shm/failpoint.h"
+
 namespace rsvpd::cli {
 
 namespace {
@@ -224,12 +226,14 @@ void check_waitlist(const StoreDump& dump, std::vector<Finding>& findings) {
 }
 
 void check_store(const StoreDump& dump, std::vector<Finding>& findings) {
-  check_seats(dump, findings);
-  check_indexes(dump, findings);
-  check_one_live(dump, findings);
-  check_audit_sequence(dump, findings);
-  check_waitlist(dump, findings);
-  check_audit_replay(dump, findings);
+  // Each failpoint switches one check off: the negative control of the test that proves the
+  // check finds its kind of damage (tests/negative_controls.tsv).
+  if (!failpoint_enabled("verify_skip_seats")) check_seats(dump, findings);
+  if (!failpoint_enabled("verify_skip_indexes")) check_indexes(dump, findings);
+  if (!failpoint_enabled("verify_skip_one_live")) check_one_live(dump, findings);
+  if (!failpoint_enabled("verify_skip_audit_seq")) check_audit_sequence(dump, findings);
+  if (!failpoint_enabled("verify_skip_waitlist")) check_waitlist(dump, findings);
+  if (!failpoint_enabled("verify_skip_replay")) check_audit_replay(dump, findings);
 }
 
 }  // namespace rsvpd::cli

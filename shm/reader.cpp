@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "shm/change_counter.h"
+#include "shm/failpoint.h"
 #include "shm/layout.h"
 #include "shm/segment.h"
 #include "shm/snapshot.h"
@@ -141,7 +142,10 @@ int rsvpd_reader_read(const rsvpd_reader* reader, rsvpd_activity* activity, rsvp
   }
   // Acquire: a slot retired (archived) before this load is reported as gone, not as stale data.
   const auto state = static_cast<rsvpd::shm::SlotState>(slot.state.load(std::memory_order_acquire));
-  if (state != rsvpd::shm::SlotState::kOccupied) return RSVPD_NO_ACTIVITY;
+  if (state != rsvpd::shm::SlotState::kOccupied &&
+      !rsvpd::failpoint_enabled("reader_ignore_retired_slot")) {
+    return RSVPD_NO_ACTIVITY;
+  }
   copy_snapshot(snapshot, *out);
   return RSVPD_OK;
 }

@@ -271,6 +271,51 @@ TEST(RsvpctlTest, VerifyFindsANewcomerConfirmedPastTheWaitlist) {
   EXPECT_FALSE(has_finding(result.out, "overbooking")) << result.out;
 }
 
+TEST(RsvpctlTest, VerifyFindsTwoLiveRsvpsOfOneUserForOneActivity) {
+  TestWorld world;
+  build_scenario(world);
+  {
+    // A second confirmed RSVP of alice for chess, indexed everywhere the live index allows.
+    WriteTxn txn = world.begin();
+    ActivityRecord a = txn.get_activity("chess").value();
+    RsvpRecord r;
+    r.id = 60;
+    r.activity_id = "chess";
+    r.user_id = "alice";
+    r.confirm_order = a.next_confirm_order++;
+    a.confirmed_seats += 1;
+    TestWorld::check(txn.put_rsvp(r));
+    TestWorld::check(txn.put_confirmed("chess", r.confirm_order, r.id));
+    TestWorld::check(txn.put_user_rsvp("alice", r.id));
+    TestWorld::check(txn.put_activity(a));
+    world.audit(txn, AuditOp::kRsvpConfirmed, "chess", r.id, "alice", "", "confirmed", 1);
+    world.commit(txn);
+  }
+  world.publish("chess");
+  const RunResult result = world.run("verify");
+  EXPECT_EQ(result.exit_code, 6);
+  EXPECT_TRUE(has_finding(result.out, "one-live")) << result.out;
+}
+
+TEST(RsvpctlTest, VerifyFindsAFittingHeadLeftWaitingBesideFreeSeats) {
+  TestWorld world;
+  build_scenario(world);
+  {
+    // A capacity raise committed without its promotion pass.
+    WriteTxn txn = world.begin();
+    ActivityRecord a = txn.get_activity("yoga").value();
+    a.capacity = 10;
+    a.version += 1;
+    TestWorld::check(txn.put_activity(a));
+    world.audit(txn, AuditOp::kActivityUpdated, "yoga", 0, "", "", "", 0);
+    world.commit(txn);
+  }
+  world.publish("yoga");
+  const RunResult result = world.run("verify");
+  EXPECT_EQ(result.exit_code, 6);
+  EXPECT_NE(result.out.find("fits the 6 free seats but waits"), std::string::npos) << result.out;
+}
+
 TEST(RsvpctlTest, VerifyFindsSegmentAndLmdbDisagreeing) {
   TestWorld world;
   build_scenario(world);
