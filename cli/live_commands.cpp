@@ -201,19 +201,26 @@ int run_watch(const Args& args) {
   const bool terminal = isatty(STDOUT_FILENO) != 0 && !options.json;
   int64_t shown = 0;
   std::optional<shm::ActivitySnapshot> last;
+  DaemonFigures figures = view->figures();
+  DaemonState last_state = figures.state;
   bool first = true;
+  bool quiet = false;  // The last wait timed out: time to look at the daemon's health.
   while (!stop_requested()) {
     const uint32_t seen = view->change_counter();
-    DaemonFigures figures = view->figures();
+    // Liveness costs syscalls (shm_open + mmap): only on a quiet period, not on every change.
+    if (quiet) figures = view->figures();
     if (figures.state == DaemonState::kRestarted && view->reattach()) figures = view->figures();
     const auto snapshot = view->read(id);
-    if (first || snapshot != last) {
+    // A terminal also refreshes on quiet periods (heartbeat, commits); scripts get a line only
+    // when the activity or the daemon's state changed.
+    if (first || snapshot != last || figures.state != last_state || (quiet && terminal)) {
       render_watch(options, id, snapshot, figures, terminal);
       if (count > 0 && ++shown >= count) break;
       last = snapshot;
+      last_state = figures.state;
       first = false;
     }
-    view->wait_for_change(seen, kWatchWaitSliceMs);
+    quiet = !view->wait_for_change(seen, kWatchWaitSliceMs);
   }
   return kExitOk;
 }

@@ -172,8 +172,8 @@ RSVPD_READER_API int rsvpd_reader_wait(const rsvpd_reader *reader, uint32_t seen
 
 /* Is the daemon behind this mapping alive and current? Fills *info when info is not NULL.
  * stale_after_ms: heartbeat age beyond which the daemon is examined closer; 0 means
- * RSVPD_HEARTBEAT_STALE_MS_DEFAULT. Costs a few syscalls (shm_open + mmap of the segment's
- * header to compare instances, kill(pid, 0)): call it on wait timeouts, not per read. Returns RSVPD_OK when the daemon is alive, beating and current.
+ * RSVPD_HEARTBEAT_STALE_MS_DEFAULT. Costs a few syscalls (shm_open + mmap of the segment now
+ * behind the name to compare instances, kill(pid, 0)): call it on wait timeouts, not per read. Returns RSVPD_OK when the daemon is alive, beating and current.
  * Errors: RSVPD_INVALID_ARGUMENT, RSVPD_DAEMON_RESTARTED, RSVPD_DAEMON_STOPPED,
  * RSVPD_DAEMON_DEAD, RSVPD_DAEMON_STALLED.
  * The pid check assumes the caller shares the daemon's pid namespace. */

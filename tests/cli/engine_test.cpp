@@ -74,9 +74,7 @@ TEST_F(RsvpctlEngineTest, VerifyFindsNothingAfterConcurrentChanges) {
   EXPECT_GT(json.get("commits_total").get<int64_t>(), 0);
 
   // The C reader API's example program sees the engine's published snapshot.
-  const char* bin_dir = std::getenv("RSVPD_BIN_DIR");
-  const std::string watch = std::string(bin_dir != nullptr ? bin_dir : "bin") +
-                            "/capacity_watch -c 1 -n " + options_.shm_name + " small";
+  const std::string watch = bin_dir() + "/capacity_watch -c 1 -n " + options_.shm_name + " small";
   FILE* pipe = popen(watch.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   char line[512] = {};

@@ -37,10 +37,15 @@ struct RunResult {
   std::string out;
 };
 
-inline std::string rsvpctl_path() {
+// The directory of the built binaries: RSVPD_BIN_DIR (set by ctest), else this test's own
+// directory (tests and binaries share <build>/bin), so scripts may run the test directly.
+inline std::string bin_dir() {
   const char* dir = std::getenv("RSVPD_BIN_DIR");
-  return std::string(dir != nullptr ? dir : "bin") + "/rsvpctl";
+  if (dir != nullptr && dir[0] != '\0') return dir;
+  return std::filesystem::canonical("/proc/self/exe").parent_path().string();
 }
+
+inline std::string rsvpctl_path() { return bin_dir() + "/rsvpctl"; }
 
 // Runs `rsvpctl <arguments>` through the shell; stdout captured, stderr to /dev/null unless
 // `with_stderr`.

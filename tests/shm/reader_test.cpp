@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -170,9 +171,11 @@ TEST(ReaderDeadDaemonTest, ADaemonWhoseProcessIsGoneIsDead) {
   Segment::remove(name);
 }
 
+// RSVPD_BIN_DIR (set by ctest), else this test's own directory: both live in <build>/bin.
 std::string example_path() {
   const char* dir = std::getenv("RSVPD_BIN_DIR");
-  return std::string(dir != nullptr ? dir : "bin") + "/capacity_watch";
+  if (dir != nullptr && dir[0] != '\0') return std::string(dir) + "/capacity_watch";
+  return std::filesystem::canonical("/proc/self/exe").parent_path().string() + "/capacity_watch";
 }
 
 TEST_F(ReaderTest, TheCExamplePrintsEachPublishedChange) {
