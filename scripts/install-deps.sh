@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-program-options1.81-dev
   liburing-dev liblmdb-dev lmdb-utils picojson-dev libjwt-dev libssl-dev libsystemd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  python3
+  python3 systemd
 )
 
 missing=()
