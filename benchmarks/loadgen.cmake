@@ -1,0 +1,11 @@
+# rsvpd-load: the HTTP load driver (benchmarks/README.md). Boost.Asio on epoll, one io_context
+# per thread; links rsvpd_http only for mint_token/load_or_create_secret.
+add_executable(rsvpd-load
+  ${CMAKE_CURRENT_LIST_DIR}/load_driver.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/loadgen/api_client.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/loadgen/driver.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/loadgen/http_response.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/loadgen/verify.cpp)
+target_include_directories(rsvpd-load PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(rsvpd-load PRIVATE rsvpd_http Boost::program_options Threads::Threads
+  rsvpd_options)
