@@ -34,6 +34,7 @@ constexpr int kGuestsMax = 100;             // API.md's max_guests range.
 constexpr int64_t kTokenLifetimeSeconds = 24 * 3600;
 constexpr rlim_t kFileDescriptorsSpare = 64;  // Beyond the connections: setup, verify, stdio.
 constexpr const char* kAdminSubject = "rsvpd-load-admin";
+constexpr int kUserTokensMax = 1'000'000;
 
 struct Options {
   std::string target = "127.0.0.1:8080";
@@ -48,6 +49,7 @@ struct Options {
   int activities = 0;  // 0: the scenario's default.
   int capacity = 1000;
   int guests = 0;
+  int user_tokens = 0;
   std::string mix = "80:15:5";
   std::string path = "/";
   std::string secret_file;
@@ -78,6 +80,8 @@ bool parse_options(int argc, char** argv, Options& o) {
      "activities to create (0: 100, or 1 for hot)")
     ("capacity", po::value(&o.capacity)->default_value(o.capacity), "seats per activity")
     ("guests", po::value(&o.guests)->default_value(o.guests), "guests per RSVP")
+    ("user-tokens", po::value(&o.user_tokens)->default_value(o.user_tokens),
+     "pre-mint this many per-user tokens and RSVP with them (0: admin on behalf of user_id)")
     ("mix", po::value(&o.mix)->default_value(o.mix), "mixed: read:rsvp:cancel percentages")
     ("path", po::value(&o.path)->default_value(o.path), "static: the URL path to GET")
     ("secret-file", po::value(&o.secret_file), "the daemon's jwt.secret, to mint an admin token")
@@ -131,8 +135,9 @@ bool validate(const Options& o, Plan& plan, std::string& error) {
     return error = "--rate, --timeout-ms or --requests-max out of range", false;
   }
   if (o.activities < 0 || o.activities > kActivitiesMax || o.capacity < 1 ||
-      o.capacity > kCapacityMax || o.guests < 0 || o.guests > kGuestsMax) {
-    return error = "--activities, --capacity or --guests out of range", false;
+      o.capacity > kCapacityMax || o.guests < 0 || o.guests > kGuestsMax ||
+      o.user_tokens < 0 || o.user_tokens > kUserTokensMax) {
+    return error = "--activities, --capacity, --guests or --user-tokens out of range", false;
   }
   int cancel = 0;
   if (std::sscanf(o.mix.c_str(), "%d:%d:%d", &plan.read_percent, &plan.rsvp_percent, &cancel) != 3 ||
@@ -175,17 +180,29 @@ std::string run_prefix() {
   return "lg" + std::to_string(ms);
 }
 
-bool mint_admin_token(const Options& o, std::string& token, std::string& error) {
-  if (!o.token.empty()) return token = o.token, true;
-  if (o.secret_file.empty()) return error = "this scenario needs --secret-file or --token", false;
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Mints the admin token (or takes --token) and, with --user-tokens, the per-user tokens.
+bool mint_tokens(const Options& o, Plan& plan, std::string& error) {
+  if (!o.token.empty() && o.user_tokens == 0) return plan.bearer_token = o.token, true;
+  if (o.secret_file.empty()) return error = "this scenario needs --secret-file (or --token)", false;
   auto secret = http::load_or_create_secret(o.secret_file, http::SecretFileMode::kMustExist);
   if (!secret.is_ok()) return error = "secret: " + secret.status().message(), false;
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::vector<std::string> roles = {"admin"};
-  auto minted = http::mint_token(secret.value(), kAdminSubject, roles, now_s + kTokenLifetimeSeconds);
-  if (!minted.is_ok()) return error = "mint: " + minted.status().message(), false;
-  token = std::move(minted).value();
+  const int64_t exp_s = unix_seconds() + kTokenLifetimeSeconds;
+  const std::vector<std::string> admin_roles = {"admin"};
+  auto admin = http::mint_token(secret.value(), kAdminSubject, admin_roles, exp_s);
+  if (!admin.is_ok()) return error = "mint: " + admin.status().message(), false;
+  plan.bearer_token = o.token.empty() ? std::move(admin).value() : o.token;
+  plan.user_tokens.reserve(static_cast<std::size_t>(o.user_tokens));
+  for (int i = 0; i < o.user_tokens; ++i) {
+    const std::string sub = plan.user_prefix + ".u" + std::to_string(i);
+    auto token = http::mint_token(secret.value(), sub, {}, exp_s);
+    if (!token.is_ok()) return error = "mint: " + token.status().message(), false;
+    plan.user_tokens.push_back(std::move(token).value());
+  }
   return true;
 }
 
@@ -309,13 +326,11 @@ int run(int argc, char** argv) {
   }
   plan.user_prefix = run_prefix();
   const bool uses_api = plan.scenario != Scenario::kStatic;
-  std::string admin_token;
-  if (uses_api && !mint_admin_token(o, admin_token, error)) {
+  if (uses_api && !mint_tokens(o, plan, error)) {
     std::cerr << "rsvpd-load: " << error << "\n";
     return 2;
   }
-  plan.bearer_token = admin_token;
-  ApiClient client(plan.host, plan.port, admin_token);
+  ApiClient client(plan.host, plan.port, plan.bearer_token);
   if (uses_api && !create_activities(client, o, plan, error)) {
     std::cerr << "rsvpd-load: setup: " << error << "\n";
     return 2;

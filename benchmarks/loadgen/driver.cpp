@@ -16,8 +16,11 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kReadBufferBytes = 64 * 1024;
-constexpr std::size_t kBodyBytesMax = kReadBufferBytes - kResponseHeadBytesMax;
+// Buffers start small (thousands of connections) and grow, doubling, for a large response.
+constexpr std::size_t kReadBufferBytesInitial = 4 * 1024;
+constexpr std::size_t kReadBufferBytesMax = 256 * 1024;
+constexpr std::size_t kBodyBytesMax = kReadBufferBytesMax - kResponseHeadBytesMax;
+static_assert(kReadBufferBytesInitial <= kReadBufferBytesMax);
 constexpr auto kSweepInterval = std::chrono::milliseconds(50);
 static_assert(kBodyBytesMax > 0);
 
@@ -149,7 +152,7 @@ Connection::Connection(Worker& worker, uint32_t index)
       socket_(worker.io()),
       timer_(worker.io()),
       random_{0x9E3779B97F4A7C15ULL * (index + 1)},
-      buffer_(kReadBufferBytes) {
+      buffer_(kReadBufferBytesInitial) {
   request_.reserve(1024);
   body_.reserve(256);
   own_rsvps_.reserve(kOwnRsvpsMax);
@@ -223,6 +226,10 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t bytes)
   Response response;
   const ParseResult parsed =
       parse_response(std::string_view(buffer_.data(), used_), kBodyBytesMax, response, chunked_);
+  if (parsed == ParseResult::kNeedMore && used_ == buffer_.size() &&
+      buffer_.size() < kReadBufferBytesMax) {
+    buffer_.resize(std::min(buffer_.size() * 2, kReadBufferBytesMax));
+  }
   if (parsed == ParseResult::kNeedMore && used_ < buffer_.size()) return do_read();
   if (parsed != ParseResult::kComplete || response.consumed_bytes != used_) {
     // Unframeable, too large, or bytes after the response we never asked for.
@@ -384,19 +391,26 @@ void Connection::build_request(Op op) {
   }
   rsvp_activity_ = activity;
   body_.clear();
-  body_.append("{\"activity_id\":\"").append(plan.activity_ids[activity]);
-  body_.append("\",\"user_id\":\"").append(plan.user_prefix).append(".");
-  append_number(body_, index_);
-  body_.append(".");
-  append_number(body_, sequence_++);
-  body_.append("\"");
+  body_.append("{\"activity_id\":\"").append(plan.activity_ids[activity]).append("\"");
+  const std::string* token = &plan.bearer_token;
+  if (plan.user_tokens.empty()) {
+    body_.append(",\"user_id\":\"").append(plan.user_prefix).append(".");
+    append_number(body_, index_);
+    body_.append(".");
+    append_number(body_, sequence_);
+    body_.append("\"");
+  } else {
+    const uint64_t k = sequence_ * static_cast<uint64_t>(plan.connections) + index_;
+    token = &plan.user_tokens[k % plan.user_tokens.size()];
+  }
+  ++sequence_;
   if (plan.guests > 0) {
     body_.append(",\"guests\":");
     append_number(body_, static_cast<uint64_t>(plan.guests));
   }
   body_.append("}");
   request_.append("POST /api/v1/rsvps HTTP/1.1\r\nHost: ").append(plan.host);
-  request_.append("\r\nAuthorization: Bearer ").append(plan.bearer_token);
+  request_.append("\r\nAuthorization: Bearer ").append(*token);
   request_.append("\r\nContent-Type: application/json\r\nContent-Length: ");
   append_number(request_, body_.size());
   request_.append("\r\n\r\n").append(body_);

@@ -42,7 +42,10 @@ struct Plan {
   int guests = 0;
   int read_percent = 80, rsvp_percent = 15;  // `mixed`; the rest are cancels.
   std::string static_path;
-  std::string bearer_token;
+  std::string bearer_token;                   // Admin: setup, cancels, RSVPs on behalf.
+  // When not empty, RSVPs carry these users' own tokens (request k of connection c uses
+  // user_tokens[(k * connections + c) % size]) instead of the admin's with a user_id.
+  std::vector<std::string> user_tokens;
   std::string user_prefix;                    // Unique per run; users are <prefix>.<conn>.<seq>.
   std::vector<std::string> activity_ids;
   int64_t warmup_ns = 0, duration_ns = 0;
