@@ -9,3 +9,12 @@ add_executable(rsvpd-load
 target_include_directories(rsvpd-load PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(rsvpd-load PRIVATE rsvpd_http Boost::program_options Threads::Threads
   rsvpd_options)
+
+# The driver's pure parts (histogram, response parser) are unit-tested; the test mirrors the
+# source path under tests/ but is registered here, with the rest of the driver.
+if(RSVPD_BUILD_TESTS AND COMMAND rsvpd_add_test)
+  find_package(GTest REQUIRED)
+  rsvpd_add_test(loadgen_test
+    SOURCES ${PROJECT_SOURCE_DIR}/tests/benchmarks/loadgen_test.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/loadgen/http_response.cpp)
+endif()
