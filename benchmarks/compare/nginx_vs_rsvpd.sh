@@ -15,13 +15,14 @@
 #
 # Usage: benchmarks/compare/nginx_vs_rsvpd.sh [--pairs N] [--duration S] [--connections "256 1000"]
 #                                            [--variants "nginx-wrk nginx-load ..."] [--out FILE]
-# Env: BUILD_DIR (default <repo>/build), LOAD_THREADS (wrk -t and rsvpd-load -t, default 1),
+# Env: BUILD_DIR (default <repo>/build), RSVPD_BIN (default $BUILD_DIR/bin/rsvpd), LOAD_THREADS (wrk -t and rsvpd-load -t, default 1),
 #      RSVPD_THREADS (default 1, like nginx's one worker).
 # Caveat printed with the figures: client and server share the machine's cores.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$repo/build}
+rsvpd_bin=${RSVPD_BIN:-$build/bin/rsvpd}
 load_threads=${LOAD_THREADS:-1}
 rsvpd_threads=${RSVPD_THREADS:-1}
 pairs=2
@@ -108,13 +109,13 @@ CONF
 
 rsvpd_up=0
 start_rsvpd() {
-  if [ ! -x "$build/bin/rsvpd" ]; then
-    echo "nginx_vs_rsvpd: $build/bin/rsvpd is not built yet: skipping the rsvpd half" >&2
+  if [ ! -x "$rsvpd_bin" ]; then
+    echo "nginx_vs_rsvpd: $rsvpd_bin is not built yet: skipping the rsvpd half" >&2
     return 0
   fi
   rsvpd_port=$(free_port)
   mkdir -p "$tmp/rsvpd-data"
-  "$build/bin/rsvpd" --data-dir "$tmp/rsvpd-data" --listen "127.0.0.1:$rsvpd_port" \
+  "$rsvpd_bin" --data-dir "$tmp/rsvpd-data" --listen "127.0.0.1:$rsvpd_port" \
     --shm-name "rsvpd-compare-$$" --threads "$rsvpd_threads" --log-level warn \
     > "$tmp/rsvpd.log" 2>&1 &
   pids+=($!)
