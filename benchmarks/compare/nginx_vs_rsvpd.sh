@@ -11,10 +11,12 @@
 #   nginx-load      rsvpd-load --scenario static, nginx    (the driver against the same reference)
 #   rsvpd-capacity  rsvpd-load --scenario capacity-read    (public reads, shared-memory path)
 #   rsvpd-spread    rsvpd-load --scenario spread           (durable RSVPs over 100 activities)
+# and, with --rate R, open-loop runs at R req/s offered (p99 from the intended send time):
+#   nginx-load-open, rsvpd-capacity-open (and rsvpd-spread-open when named in --variants)
 # and prints the medians (req/s, p99 ms) and the ratios, and writes them to the results file.
 #
 # Usage: benchmarks/compare/nginx_vs_rsvpd.sh [--pairs N] [--duration S] [--connections "256 1000"]
-#                                            [--variants "nginx-wrk nginx-load ..."] [--out FILE]
+#                              [--rate R] [--variants "nginx-wrk nginx-load ..."] [--out FILE]
 # Env: BUILD_DIR (default <repo>/build), RSVPD_BIN (default $BUILD_DIR/bin/rsvpd), LOAD_THREADS (wrk -t and rsvpd-load -t, default 1),
 #      RSVPD_THREADS (default 1, like nginx's one worker).
 # Caveat printed with the figures: client and server share the machine's cores.
@@ -28,7 +30,8 @@ rsvpd_threads=${RSVPD_THREADS:-1}
 pairs=2
 duration=8
 connections="256 1000"
-variants="nginx-wrk nginx-load rsvpd-capacity rsvpd-spread"
+variants=""
+rate=0
 out=""
 readonly kPairsMax=10 kDurationMax=120 kReadyPollsMax=100
 
@@ -38,6 +41,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --variants) variants=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "nginx_vs_rsvpd: unknown argument $1" >&2; exit 2 ;;
@@ -48,6 +52,10 @@ if [ "$pairs" -lt 2 ] || [ "$pairs" -gt "$kPairsMax" ]; then
 fi
 if [ "$duration" -lt 1 ] || [ "$duration" -gt "$kDurationMax" ]; then
   echo "nginx_vs_rsvpd: --duration must be 1..$kDurationMax seconds" >&2; exit 2
+fi
+if [ -z "$variants" ]; then
+  variants="nginx-wrk nginx-load rsvpd-capacity rsvpd-spread"
+  [ "$rate" = 0 ] || variants="$variants nginx-load-open rsvpd-capacity-open"
 fi
 for tool in nginx wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "nginx_vs_rsvpd: $tool missing (scripts/install-deps.sh)" >&2; exit 2; }
@@ -127,6 +135,11 @@ start_rsvpd() {
   fi
 }
 
+# rate_of NAME: the offered rate for rsvpd-load (0 = closed loop).
+rate_of() {
+  case "$1" in *-open) echo "$rate" ;; *) echo 0 ;; esac
+}
+
 # run_variant NAME CONNS PAIR: one measurement, appended to raw.tsv as
 # variant conns pair rps p99_ms verify.
 run_variant() {
@@ -137,16 +150,17 @@ run_variant() {
       rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
       p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' "$tmp/wrk.txt")
       ;;
-    nginx-load)
+    nginx-load|nginx-load-open)
       "$load" --target "127.0.0.1:$nginx_port" --scenario static -c "$conns" -t "$load_threads" \
-        -d "$duration" --warmup-s 1 --json-out "$json" > "$tmp/load.txt" || true
+        -d "$duration" --warmup-s 1 --rate "$(rate_of "$name")" --json-out "$json" \
+        > "$tmp/load.txt" || true
       ;;
-    rsvpd-capacity|rsvpd-spread)
+    rsvpd-capacity|rsvpd-spread|rsvpd-capacity-open|rsvpd-spread-open)
       [ "$rsvpd_up" = 1 ] || return 0
       local scenario=capacity-read
-      [ "$name" = rsvpd-spread ] && scenario=spread
+      case "$name" in rsvpd-spread*) scenario=spread ;; esac
       "$load" --target "127.0.0.1:$rsvpd_port" --scenario "$scenario" -c "$conns" -t "$load_threads" \
-        -d "$duration" --warmup-s 1 --activities 100 --capacity 1000 \
+        -d "$duration" --warmup-s 1 --rate "$(rate_of "$name")" --activities 100 --capacity 1000 \
         --secret-file "$tmp/rsvpd-data/jwt.secret" --json-out "$json" > "$tmp/load.txt" || true
       ;;
     *) echo "nginx_vs_rsvpd: unknown variant $name" >&2; exit 2 ;;
@@ -169,26 +183,27 @@ for ((pair = 1; pair <= pairs; pair++)); do
   done
 done
 
-python3 - "$tmp/raw.tsv" "$out" "$pairs" "$duration" "$load_threads" "$rsvpd_threads" "$rsvpd_up" <<'PY'
+python3 - "$tmp/raw.tsv" "$out" "$pairs" "$duration" "$load_threads" "$rsvpd_threads" "$rsvpd_up" "$rate" <<'PY'
 import statistics, sys, datetime, subprocess
-raw, out, pairs, duration, load_threads, rsvpd_threads, rsvpd_up = sys.argv[1:8]
+raw, out, pairs, duration, load_threads, rsvpd_threads, rsvpd_up, rate = sys.argv[1:9]
 rows = [l.rstrip("\n").split("\t") for l in open(raw)][1:]
 med = {}
 for variant, conns, _, rps, p99, verify in rows:
     med.setdefault((variant, int(conns)), []).append((float(rps), float(p99), verify))
 lines = []
 lines.append(f"nginx_vs_rsvpd  {datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ')}  "
-             f"pairs={pairs} duration={duration}s load_threads={load_threads} rsvpd_threads={rsvpd_threads}")
+             f"pairs={pairs} duration={duration}s load_threads={load_threads} rsvpd_threads={rsvpd_threads}"
+             + (f" open-loop rate={rate} req/s (*-open rows: p99 from the intended send time)" if rate != "0" else ""))
 lines.append(f"machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; "
              "CAVEAT: the load generator shares these cores with the server")
 if rsvpd_up != "1":
     lines.append("rsvpd: not built or not ready in this run: its rows are missing")
-lines.append(f"{'variant':<16}{'conns':>6}{'median req/s':>14}{'median p99 ms':>15}  runs  verify")
+lines.append(f"{'variant':<20}{'conns':>6}{'median req/s':>14}{'median p99 ms':>15}  runs  verify")
 for (variant, conns), runs in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     verify = ",".join(sorted({r[2] for r in runs}))
-    lines.append(f"{variant:<16}{conns:>6}{statistics.median(r[0] for r in runs):>14.0f}"
+    lines.append(f"{variant:<20}{conns:>6}{statistics.median(r[0] for r in runs):>14.0f}"
                  f"{statistics.median(r[1] for r in runs):>15.3f}  {len(runs):>4}  {verify}")
-lines.append("ratios of medians (req/s):")
+lines.append("ratios of medians (req/s, or p99 for open loop):")
 for conns in sorted({c for _, c in med}):
     def m(v):
         runs = med.get((v, conns))
@@ -197,6 +212,12 @@ for conns in sorted({c for _, c in med}):
                  ("rsvpd-capacity", "nginx-load"), ("rsvpd-spread", "nginx-load")]:
         if m(a) and m(b):
             lines.append(f"  {conns:>5} conns  {a} / {b} = {m(a) / m(b):.3f}")
+    # Open loop offers the same rate to both: the comparison is latency, not throughput.
+    open_a, open_b = med.get(("rsvpd-capacity-open", conns)), med.get(("nginx-load-open", conns))
+    if open_a and open_b:
+        pa, pb = statistics.median(r[1] for r in open_a), statistics.median(r[1] for r in open_b)
+        if pb > 0:
+            lines.append(f"  {conns:>5} conns  p99 rsvpd-capacity-open / nginx-load-open = {pa / pb:.3f}")
 lines.append("raw runs (variant conns pair req/s p99_ms verify):")
 lines += ["  " + "  ".join(r) for r in rows]
 text = "\n".join(lines) + "\n"
