@@ -51,8 +51,10 @@ class CommitQueue {
 
   // Gives back a reservation that will not be pushed (the request failed before the writer).
   void cancel_reservation() noexcept {
-    [[maybe_unused]] const size_t before = reserved_.fetch_sub(1, std::memory_order_relaxed);
+    [[maybe_unused]] const size_t before = reserved_.fetch_sub(1, std::memory_order_seq_cst);
     assert(before > 0);
+    // After stop() the consumer may be waiting for this very reservation: let it re-check.
+    if (stopped_.load(std::memory_order_seq_cst)) wake_consumer();
   }
 
   // REQUIRES: a reservation taken by this producer and not yet used or cancelled.
@@ -74,15 +76,12 @@ class CommitQueue {
     cell.sequence.store(position + 1, std::memory_order_release);
     // Dekker with pop_batch: our publication, then the check of the consumer's sleep flag.
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (consumer_sleeping_.load(std::memory_order_relaxed)) {
-      wake_signal_.fetch_add(1, std::memory_order_relaxed);  // Ordered by the fence above.
-      wake_signal_.notify_one();
-    }
+    if (consumer_sleeping_.load(std::memory_order_relaxed)) wake_consumer();
   }
 
-  // Consumer only. Blocks until at least one item is queued or stop() was called, then moves up
-  // to `max_items` items into `out` (appending) in queue order. Returns how many; 0 only after
-  // stop() once the queue is empty.
+  // Consumer only. Blocks until at least one item is queued, then moves up to `max_items` items
+  // into `out` (appending) in queue order. Returns how many; 0 only after stop(), once the
+  // queue is empty and no reserved item is still to come (so no request is left unanswered).
   size_t pop_batch(std::vector<T*>& out, size_t max_items) {
     assert(max_items > 0);
     for (;;) {
@@ -90,11 +89,15 @@ class CommitQueue {
       if (taken > 0) return taken;
       const uint32_t signal = wake_signal_.load(std::memory_order_relaxed);
       consumer_sleeping_.store(true, std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker with push().
-      if (has_item() || stopped_.load(std::memory_order_relaxed)) {
+      std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker with push() and stop().
+      if (has_item()) {
         consumer_sleeping_.store(false, std::memory_order_relaxed);
-        if (!has_item()) return 0;  // Stopped and empty.
         continue;
+      }
+      if (stopped_.load(std::memory_order_relaxed) &&
+          reserved_.load(std::memory_order_relaxed) == 0) {
+        consumer_sleeping_.store(false, std::memory_order_relaxed);
+        return 0;  // Stopped, empty, and nothing reserved is still on its way.
       }
       wake_signal_.wait(signal, std::memory_order_relaxed);
       consumer_sleeping_.store(false, std::memory_order_relaxed);
@@ -105,8 +108,7 @@ class CommitQueue {
   // will be popped.
   void stop() noexcept {
     stopped_.store(true, std::memory_order_seq_cst);  // seq_cst: part of the Dekker pair.
-    wake_signal_.fetch_add(1, std::memory_order_relaxed);
-    wake_signal_.notify_one();
+    wake_consumer();
   }
 
   // Reserved places not yet popped (for metrics and /readyz).
@@ -117,6 +119,11 @@ class CommitQueue {
     std::atomic<size_t> sequence;
     T* item = nullptr;
   };
+
+  void wake_consumer() noexcept {
+    wake_signal_.fetch_add(1, std::memory_order_relaxed);  // Ordered by the callers' fences.
+    wake_signal_.notify_one();
+  }
 
   bool has_item() const noexcept {
     const Cell& cell = cells_[dequeue_position_ & mask_];

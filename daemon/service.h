@@ -193,6 +193,9 @@ struct EngineMetrics {
   std::atomic<uint64_t> serialized_admissions_total{0};  // Contended → writer.
   std::atomic<uint64_t> promotions_total{0};
   std::atomic<uint64_t> overbooking_detected_total{0};   // Must stay 0.
+  // Duplicates of a live (user, activity) that took a place before the writer refused them;
+  // the claim table exists so that this stays 0 (DESIGN.md §2 rule 4).
+  std::atomic<uint64_t> duplicate_admissions_total{0};
   std::atomic<uint64_t> overloaded_total{0};
   std::atomic<uint64_t> storage_full_total{0};
   std::atomic<uint64_t> map_grows_total{0};

@@ -154,17 +154,12 @@ void release_committed(ActivitySlot& slot, uint32_t seats, uint32_t parties) noe
   assert(was.taken >= seats && was.waiting >= parties);
 }
 
-bool take_seats_for_promotion(ActivitySlot& slot, uint32_t seats) noexcept {
+bool take_seats_for_promotion(ActivitySlot& slot, uint32_t seats, uint32_t capacity) noexcept {
+  assert(capacity <= kCapacityMax);
   uint64_t observed = slot.admission_word.load(std::memory_order_acquire);
   for (int attempt = 0; attempt < kWriterCasAttemptsMax; ++attempt) {
-    ActivitySettings settings;
-    uint32_t epoch = 0;
-    // Only the writer changes settings, and the writer is the caller: this read cannot race.
-    const bool read = read_settings(slot, settings, epoch);
-    assert(read);
-    (void)read;
     AdmissionWord word = AdmissionWord::unpack(observed);
-    if (uint64_t{word.taken} + seats > settings.capacity) return false;
+    if (uint64_t{word.taken} + seats > capacity) return false;
     word.taken += seats;
     // acq_rel: as in admit.
     if (slot.admission_word.compare_exchange_weak(observed, word.pack(),

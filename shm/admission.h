@@ -91,10 +91,12 @@ void undo_admission(ActivitySlot& slot, AdmitOutcome outcome, uint32_t party_siz
 void release_committed(ActivitySlot& slot, uint32_t seats, uint32_t parties) noexcept;
 
 // Writer only, before the commit of a promotion: takes `seats` for a promoted waiting party when
-// taken + seats <= capacity of the current settings. Returns false when they do not fit (or the
-// CAS kept failing kWriterCasAttemptsMax times). The party stays counted as waiting until
-// release_committed after the commit.
-[[nodiscard]] bool take_seats_for_promotion(ActivitySlot& slot, uint32_t seats) noexcept;
+// taken + seats <= `capacity`, the capacity the promoting transaction commits with (a capacity
+// raise is installed in the settings only after its commit, yet promotes in the same commit).
+// Returns false when they do not fit (or the CAS kept failing kWriterCasAttemptsMax times). The
+// party stays counted as waiting until release_committed after the commit.
+[[nodiscard]] bool take_seats_for_promotion(ActivitySlot& slot, uint32_t seats,
+                                            uint32_t capacity) noexcept;
 
 enum class SettingsChangeOutcome {
   kApplied,

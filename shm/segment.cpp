@@ -226,13 +226,7 @@ InsertResult Segment::claim_slot(std::string_view id, uint64_t hash) noexcept {
   assert(!read_only_);
   assert(!id.empty() && id.size() <= kActivityIdBytesMax);
   if (const auto existing = find(id)) return InsertResult{InsertOutcome::kExists, *existing};
-  SegmentHeader& header = *header_;
-  // Relaxed: only this (writer) thread changes the counters.
-  const uint32_t live = header.live_activities.load(std::memory_order_relaxed);
-  const uint32_t used = header.used_slots.load(std::memory_order_relaxed);
-  if (live >= activities_max_ || uint64_t{used + 1} * 100 > uint64_t{slot_count_} * kLoadPercentMax) {
-    return InsertResult{InsertOutcome::kTableFull, SlotRef{}};
-  }
+  if (!has_room_for(1)) return InsertResult{InsertOutcome::kTableFull, SlotRef{}};
   const uint32_t mask = slot_count_ - 1;
   for (uint32_t probe = 0; probe < kProbeLengthMax && probe < slot_count_; ++probe) {
     const uint32_t index = (static_cast<uint32_t>(hash) + probe) & mask;
@@ -246,6 +240,14 @@ InsertResult Segment::claim_slot(std::string_view id, uint64_t hash) noexcept {
     return InsertResult{InsertOutcome::kInserted, SlotRef{index}};
   }
   return InsertResult{InsertOutcome::kTableFull, SlotRef{}};
+}
+
+bool Segment::has_room_for(uint32_t more) const noexcept {
+  // Relaxed: only the writer thread, the caller, changes the counters.
+  const uint64_t live = header_->live_activities.load(std::memory_order_relaxed);
+  const uint64_t used = header_->used_slots.load(std::memory_order_relaxed);
+  return live + more <= activities_max_ &&
+         (used + more) * 100 <= uint64_t{slot_count_} * kLoadPercentMax;
 }
 
 void Segment::make_visible(SlotRef ref) noexcept {

@@ -87,6 +87,10 @@ class Segment {
   template <typename Initialize>
   InsertResult insert(std::string_view id, Initialize&& initialize);
 
+  // Writer only: true when `more` further inserts would succeed now (the writer checks before a
+  // commit and inserts after it; it is the only inserter, so the answer cannot go stale).
+  bool has_room_for(uint32_t more) const noexcept;
+
   // Writer only. Turns a live slot into a tombstone (archived): `find` no longer returns it.
   void retire(SlotRef ref) noexcept;
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -50,6 +51,24 @@ TEST(CommitQueueTest, ItemsReservedBeforeStopAreStillDelivered) {
   EXPECT_EQ(queue.pop_batch(batch, 8), 1u);
   EXPECT_EQ(batch[0], &item);
   EXPECT_EQ(queue.pop_batch(batch, 8), 0u);
+}
+
+TEST(CommitQueueTest, AfterStopTheConsumerWaitsForReservedItemsBeforeEnding) {
+  CommitQueue<int> queue(8);
+  int item = 3;
+  ASSERT_TRUE(queue.try_reserve());  // Reserved before stop, pushed a little after.
+  ASSERT_TRUE(queue.try_reserve());  // Reserved before stop, then cancelled.
+  queue.stop();
+  std::thread producer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    queue.push(&item);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    queue.cancel_reservation();
+  });
+  std::vector<int*> batch;
+  EXPECT_EQ(queue.pop_batch(batch, 8), 1u);  // Not 0: a reserved item was still coming.
+  EXPECT_EQ(queue.pop_batch(batch, 8), 0u);  // Ends once the last reservation is cancelled.
+  producer.join();
 }
 
 TEST(CommitQueueTest, ManyProducersOneConsumerLoseNothingAndKeepEachProducersOrder) {

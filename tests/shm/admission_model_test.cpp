@@ -99,7 +99,7 @@ class Writer {
       const uint32_t head = model_.waiting.front();
       if (head <= freed_seats) {
         freed_seats -= head;
-      } else if (take_seats_for_promotion(slot_, head - freed_seats)) {
+      } else if (take_seats_for_promotion(slot_, head - freed_seats, model_.capacity)) {
         freed_seats = 0;
       } else {
         break;  // The head does not fit: nobody behind it may pass.

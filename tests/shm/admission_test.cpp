@@ -113,16 +113,25 @@ TEST_F(AdmissionTest, UndoGivesBackExactlyWhatWasTaken) {
 
 TEST_F(AdmissionTest, PromotionTakesSeatsOnlyWhenTheyFitAndReleaseFollowsTheCommit) {
   init(capacity(5), 4, 1);  // One waiting party of 2 does not fit in the one free seat.
-  EXPECT_FALSE(take_seats_for_promotion(*slot_, 2));
+  EXPECT_FALSE(take_seats_for_promotion(*slot_, 2, 5));
   // A cancel of 3 seats commits: the writer hands 2 of them straight to the head and releases
   // the unused seat plus the promoted party's waiting place after the commit.
   release_committed(*slot_, 1, 1);
   EXPECT_EQ(word().taken, 3u);
   EXPECT_EQ(word().waiting, 0u);
-  EXPECT_TRUE(take_seats_for_promotion(*slot_, 2));
+  EXPECT_TRUE(take_seats_for_promotion(*slot_, 2, 5));
   EXPECT_EQ(word().taken, 5u);
   release_committed(*slot_, 0, 0);  // No-op.
   EXPECT_EQ(word().taken, 5u);
+}
+
+TEST_F(AdmissionTest, PromotionUnderARaiseNotYetInstalledUsesTheCommittingCapacity) {
+  init(capacity(5), 5, 1);  // Full; the raise to 7 commits together with the promotion.
+  EXPECT_FALSE(take_seats_for_promotion(*slot_, 2, 5));
+  EXPECT_TRUE(take_seats_for_promotion(*slot_, 2, 7));
+  EXPECT_EQ(word().taken, 7u);
+  // Newcomers still decide under the installed capacity of 5: nothing fits, a party waits.
+  EXPECT_EQ(admit(*slot_, 0, kNow).outcome, AdmitOutcome::kWaitlisted);
 }
 
 TEST_F(AdmissionTest, CapacityCutBelowTakenIsRefusedAndChangesNothing) {

@@ -107,11 +107,14 @@ TEST_F(SegmentTest, TableFullAtActivitiesMaxAndRetiredSlotsStayUsed) {
     ASSERT_EQ(insert(*segment, id).outcome, InsertOutcome::kInserted);
   }
   EXPECT_EQ(insert(*segment, "d").outcome, InsertOutcome::kTableFull);
+  EXPECT_FALSE(segment->has_room_for(1));
   // Archiving frees a live place, so one more activity fits...
   segment->retire(*segment->find("a"));
   EXPECT_FALSE(segment->find("a").has_value());
   EXPECT_TRUE(segment->find("b").has_value());
   EXPECT_EQ(segment->header().live_activities.load(), 2u);
+  EXPECT_TRUE(segment->has_room_for(1));
+  EXPECT_FALSE(segment->has_room_for(2));
   EXPECT_EQ(insert(*segment, "d").outcome, InsertOutcome::kInserted);
   // ...but tombstones are not reused during a run, so the load limit still binds (8 slots, 75%).
   EXPECT_EQ(segment->header().used_slots.load(), 4u);
