@@ -9,6 +9,7 @@ packages=(
   liburing-dev liblmdb-dev lmdb-utils picojson-dev libjwt-dev libssl-dev libsystemd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 systemd
+  nginx wrk
 )
 
 missing=()

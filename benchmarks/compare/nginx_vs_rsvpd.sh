@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# nginx_vs_rsvpd.sh — rsvpd against the HTTP ceiling of this box, side by side in one run
+# (docs/BENCHMARKS.md protocol: A B A B ..., same load settings, medians and ratios).
+#
+# Starts, on loopback only and in a temp dir (no system service):
+#   - nginx, 1 worker, `return 200 '{"ok":true}'`;
+#   - rsvpd (build/bin/rsvpd) on a temp data dir with a unique --shm-name, if it is built;
+#     otherwise the rsvpd half is skipped with a message.
+# Then, for each pair and each connection count, runs in turn:
+#   nginx-wrk       wrk against nginx                      (the reference)
+#   nginx-load      rsvpd-load --scenario static, nginx    (the driver against the same reference)
+#   rsvpd-capacity  rsvpd-load --scenario capacity-read    (public reads, shared-memory path)
+#   rsvpd-spread    rsvpd-load --scenario spread           (durable RSVPs over 100 activities)
+# and, with --rate R, open-loop runs at R req/s offered (p99 from the intended send time):
+#   nginx-load-open, rsvpd-capacity-open (and rsvpd-spread-open when named in --variants)
+# and prints the medians (req/s, p99 ms) and the ratios, and writes them to the results file.
+#
+# Usage: benchmarks/compare/nginx_vs_rsvpd.sh [--pairs N] [--duration S] [--connections "256 1000"]
+#                              [--rate R] [--variants "nginx-wrk nginx-load ..."] [--out FILE]
+# Env: BUILD_DIR (default <repo>/build), RSVPD_BIN (default $BUILD_DIR/bin/rsvpd), LOAD_THREADS (wrk -t and rsvpd-load -t, default 1),
+#      RSVPD_THREADS (default 1, like nginx's one worker).
+# Caveat printed with the figures: client and server share the machine's cores.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD_DIR:-$repo/build}
+rsvpd_bin=${RSVPD_BIN:-$build/bin/rsvpd}
+load_threads=${LOAD_THREADS:-1}
+rsvpd_threads=${RSVPD_THREADS:-1}
+pairs=2
+duration=8
+connections="256 1000"
+variants=""
+rate=0
+out=""
+readonly kPairsMax=10 kDurationMax=120 kReadyPollsMax=100
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pairs) pairs=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --variants) variants=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    *) echo "nginx_vs_rsvpd: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+if [ "$pairs" -lt 2 ] || [ "$pairs" -gt "$kPairsMax" ]; then
+  echo "nginx_vs_rsvpd: --pairs must be 2..$kPairsMax" >&2; exit 2
+fi
+if [ "$duration" -lt 1 ] || [ "$duration" -gt "$kDurationMax" ]; then
+  echo "nginx_vs_rsvpd: --duration must be 1..$kDurationMax seconds" >&2; exit 2
+fi
+if [ -z "$variants" ]; then
+  variants="nginx-wrk nginx-load rsvpd-capacity rsvpd-spread"
+  [ "$rate" = 0 ] || variants="$variants nginx-load-open rsvpd-capacity-open"
+fi
+for tool in nginx wrk curl python3; do
+  command -v "$tool" >/dev/null || { echo "nginx_vs_rsvpd: $tool missing (scripts/install-deps.sh)" >&2; exit 2; }
+done
+load="$build/bin/rsvpd-load"
+[ -x "$load" ] || { echo "nginx_vs_rsvpd: $load missing: cmake --build build -j2 --target rsvpd-load" >&2; exit 2; }
+[ -n "$out" ] || out="$build/bench-results/nginx_vs_rsvpd-$(date -u +%Y%m%dT%H%M%SZ).txt"
+mkdir -p "$(dirname "$out")"
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+tmp=$(mktemp -d /tmp/rsvpd-compare.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_ready URL: polls until URL answers 200, at most kReadyPollsMax times 0.1 s.
+wait_ready() {
+  local i
+  for ((i = 0; i < kReadyPollsMax; i++)); do
+    curl -sf -o /dev/null "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+start_nginx() {
+  nginx_port=$(free_port)
+  mkdir -p "$tmp/nginx"
+  cat > "$tmp/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  # nginx closes a keep-alive connection after 1,000 requests by default; both clients would
+  # then measure reconnects, so keep connections open like rsvpd does.
+  keepalive_requests 1000000;
+  client_body_temp_path $tmp/nginx/body;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / { default_type application/json; return 200 '{"ok":true}'; }
+  }
+}
+CONF
+  nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -e "$tmp/nginx/error.log" &
+  pids+=($!)
+  wait_ready "http://127.0.0.1:$nginx_port/" || { echo "nginx did not start:" >&2; cat "$tmp/nginx/error.log" >&2; exit 1; }
+}
+
+rsvpd_up=0
+start_rsvpd() {
+  if [ ! -x "$rsvpd_bin" ]; then
+    echo "nginx_vs_rsvpd: $rsvpd_bin is not built yet: skipping the rsvpd half" >&2
+    return 0
+  fi
+  rsvpd_port=$(free_port)
+  mkdir -p "$tmp/rsvpd-data"
+  "$rsvpd_bin" --data-dir "$tmp/rsvpd-data" --listen "127.0.0.1:$rsvpd_port" \
+    --shm-name "rsvpd-compare-$$" --threads "$rsvpd_threads" --log-level warn \
+    > "$tmp/rsvpd.log" 2>&1 &
+  pids+=($!)
+  if wait_ready "http://127.0.0.1:$rsvpd_port/healthz" && [ -s "$tmp/rsvpd-data/jwt.secret" ]; then
+    rsvpd_up=1
+  else
+    echo "nginx_vs_rsvpd: rsvpd did not become ready: skipping the rsvpd half. Its log:" >&2
+    tail -20 "$tmp/rsvpd.log" >&2 || true
+  fi
+}
+
+# rate_of NAME: the offered rate for rsvpd-load (0 = closed loop).
+rate_of() {
+  case "$1" in *-open) echo "$rate" ;; *) echo 0 ;; esac
+}
+
+# run_variant NAME CONNS PAIR: one measurement, appended to raw.tsv as
+# variant conns pair rps p99_ms verify.
+run_variant() {
+  local name=$1 conns=$2 pair=$3 json="$tmp/$1-$2-$3.json" rps p99 verify="-"
+  case "$name" in
+    nginx-wrk)
+      wrk -t"$load_threads" -c"$conns" -d"${duration}s" --latency "http://127.0.0.1:$nginx_port/" > "$tmp/wrk.txt"
+      rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
+      p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' "$tmp/wrk.txt")
+      ;;
+    nginx-load|nginx-load-open)
+      "$load" --target "127.0.0.1:$nginx_port" --scenario static -c "$conns" -t "$load_threads" \
+        -d "$duration" --warmup-s 1 --rate "$(rate_of "$name")" --json-out "$json" \
+        > "$tmp/load.txt" || true
+      ;;
+    rsvpd-capacity|rsvpd-spread|rsvpd-capacity-open|rsvpd-spread-open)
+      [ "$rsvpd_up" = 1 ] || return 0
+      local scenario=capacity-read
+      case "$name" in rsvpd-spread*) scenario=spread ;; esac
+      "$load" --target "127.0.0.1:$rsvpd_port" --scenario "$scenario" -c "$conns" -t "$load_threads" \
+        -d "$duration" --warmup-s 1 --rate "$(rate_of "$name")" --activities 100 --capacity 1000 \
+        --secret-file "$tmp/rsvpd-data/jwt.secret" --json-out "$json" > "$tmp/load.txt" || true
+      ;;
+    *) echo "nginx_vs_rsvpd: unknown variant $name" >&2; exit 2 ;;
+  esac
+  if [ "$name" != nginx-wrk ]; then
+    if [ ! -s "$json" ]; then
+      echo "nginx_vs_rsvpd: $name at $conns connections failed:" >&2; cat "$tmp/load.txt" >&2; return 0
+    fi
+    read -r rps p99 verify < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d.get("verify"); print(d["throughput_rps"], d["latency_ms"]["p99"], "-" if v is None else ("ok" if v["ok"] else "FAILED"))' "$json")
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$conns" "$pair" "$rps" "$p99" "$verify" | tee -a "$tmp/raw.tsv"
+}
+
+start_nginx
+start_rsvpd
+printf 'variant\tconns\tpair\treq_per_s\tp99_ms\tverify\n' | tee "$tmp/raw.tsv"
+for ((pair = 1; pair <= pairs; pair++)); do
+  for conns in $connections; do
+    for variant in $variants; do run_variant "$variant" "$conns" "$pair"; done
+  done
+done
+
+python3 - "$tmp/raw.tsv" "$out" "$pairs" "$duration" "$load_threads" "$rsvpd_threads" "$rsvpd_up" "$rate" <<'PY'
+import statistics, sys, datetime, subprocess
+raw, out, pairs, duration, load_threads, rsvpd_threads, rsvpd_up, rate = sys.argv[1:9]
+rows = [l.rstrip("\n").split("\t") for l in open(raw)][1:]
+med = {}
+for variant, conns, _, rps, p99, verify in rows:
+    med.setdefault((variant, int(conns)), []).append((float(rps), float(p99), verify))
+lines = []
+lines.append(f"nginx_vs_rsvpd  {datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ')}  "
+             f"pairs={pairs} duration={duration}s load_threads={load_threads} rsvpd_threads={rsvpd_threads}"
+             + (f" open-loop rate={rate} req/s (*-open rows: p99 from the intended send time)" if rate != "0" else ""))
+lines.append(f"machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; "
+             "CAVEAT: the load generator shares these cores with the server")
+if rsvpd_up != "1":
+    lines.append("rsvpd: not built or not ready in this run: its rows are missing")
+lines.append(f"{'variant':<20}{'conns':>6}{'median req/s':>14}{'median p99 ms':>15}  runs  verify")
+for (variant, conns), runs in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    verify = ",".join(sorted({r[2] for r in runs}))
+    lines.append(f"{variant:<20}{conns:>6}{statistics.median(r[0] for r in runs):>14.0f}"
+                 f"{statistics.median(r[1] for r in runs):>15.3f}  {len(runs):>4}  {verify}")
+lines.append("ratios of medians (req/s, or p99 for open loop):")
+for conns in sorted({c for _, c in med}):
+    def m(v):
+        runs = med.get((v, conns))
+        return statistics.median(r[0] for r in runs) if runs else None
+    for a, b in [("nginx-load", "nginx-wrk"), ("rsvpd-capacity", "nginx-wrk"),
+                 ("rsvpd-capacity", "nginx-load"), ("rsvpd-spread", "nginx-load")]:
+        if m(a) and m(b):
+            lines.append(f"  {conns:>5} conns  {a} / {b} = {m(a) / m(b):.3f}")
+    # Open loop offers the same rate to both: the comparison is latency, not throughput.
+    open_a, open_b = med.get(("rsvpd-capacity-open", conns)), med.get(("nginx-load-open", conns))
+    if open_a and open_b:
+        pa, pb = statistics.median(r[1] for r in open_a), statistics.median(r[1] for r in open_b)
+        if pb > 0:
+            lines.append(f"  {conns:>5} conns  p99 rsvpd-capacity-open / nginx-load-open = {pa / pb:.3f}")
+lines.append("raw runs (variant conns pair req/s p99_ms verify):")
+lines += ["  " + "  ".join(r) for r in rows]
+text = "\n".join(lines) + "\n"
+open(out, "w").write(text)
+print(text, end="")
+PY
+echo "nginx_vs_rsvpd: results written to $out"
