@@ -20,6 +20,7 @@
 
 #include "daemon/command_line.h"
 #include "daemon/service.h"
+#include "daemon/systemd_notify.h"
 #include "http/api_handler.h"
 #include "http/identifiers.h"
 #include "http/json_log.h"
@@ -37,15 +38,6 @@ constexpr int kExitUsage = 2;
 constexpr long kTickIntervalNs = 1'000'000'000;
 // Descriptors beyond one per connection: listeners, rings, eventfds, LMDB, the log.
 constexpr rlim_t kDescriptorsReserved = 256;
-
-// SYSTEMD-NOTIFY CALL SITE: daemon/systemd_notify.h (notify_ready / notify_status /
-// notify_watchdog / notify_stopping) is not on main yet. Every systemd notification of the daemon
-// goes through this one function; replace its body with the SystemdNotifier calls once it lands.
-enum class SystemdEvent { kReady, kWatchdog, kStopping };
-void notify_systemd(SystemdEvent event, std::string_view status_text) {
-  (void)event;
-  (void)status_text;
-}
 
 picojson::object fields_of(std::initializer_list<std::pair<const char*, picojson::value>> list) {
   picojson::object fields;
@@ -96,8 +88,19 @@ sigset_t handled_signals() {
   return set;
 }
 
+std::string status_line(const Service& service) {
+  const EngineMetrics& metrics = service.metrics();
+  // Relaxed: figures for a human, no ordering with anything else.
+  return "serving; " + std::to_string(metrics.commits_total.load(std::memory_order_relaxed)) +
+         " commits, " + std::to_string(metrics.batch_requests_total.load(std::memory_order_relaxed)) +
+         " requests committed" + (service.ready() ? "" : "; writer stalled");
+}
+
 // Blocks until SIGTERM or SIGINT, ticking the service every second and reloading on SIGHUP.
-void run_until_stopped(Service& service, http::JwtVerifier& verifier, http::JsonLog& log) {
+// The watchdog is fed only while the service is ready (its writer not stalled beyond
+// writer_stall_ms_max), so systemd restarts a daemon whose writer hangs, not only a dead one.
+void run_until_stopped(Service& service, http::JwtVerifier& verifier, const SystemdNotify& systemd,
+                       http::JsonLog& log) {
   const sigset_t set = handled_signals();
   const timespec interval{0, kTickIntervalNs - 1};
   while (true) {
@@ -108,13 +111,16 @@ void run_until_stopped(Service& service, http::JwtVerifier& verifier, http::Json
       return;
     }
     if (signal_number == SIGHUP) {
+      systemd.notify_reloading();
       const Status status = verifier.reload();
       if (status.is_ok()) log.write(http::LogLevel::kInfo, "jwt secret reloaded");
       else log_failure(log, "jwt secret reload failed; the old secret stays", status);
+      systemd.notify_ready();
       continue;
     }
     service.tick();
-    notify_systemd(SystemdEvent::kWatchdog, {});
+    if (service.ready()) systemd.notify_watchdog();
+    systemd.notify_status(status_line(service));
   }
 }
 
@@ -205,9 +211,10 @@ int run(const DaemonConfig& config) {
     return kExitStartFailed;
   }
   log_listening(config, *running.server, log);
-  notify_systemd(SystemdEvent::kReady, "serving");
-  run_until_stopped(*running.service, *running.verifier, log);
-  notify_systemd(SystemdEvent::kStopping, "stopping");
+  const SystemdNotify systemd;
+  if (!systemd.notify_ready()) log.write(http::LogLevel::kWarn, "systemd notification failed");
+  run_until_stopped(*running.service, *running.verifier, systemd, log);
+  systemd.notify_stopping();
   shut_down(config, running);
   log.write(http::LogLevel::kInfo, "stopped");
   return 0;
