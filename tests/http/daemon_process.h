@@ -115,6 +115,11 @@ class DaemonProcess {
     if (secret_.empty()) secret_ = secret();
     return auth_with(secret_, sub, std::move(roles));
   }
+  // The secret as auth() first read it (read once, so safe to share between threads after).
+  const std::string& secret_cached() {
+    if (secret_.empty()) secret_ = secret();
+    return secret_;
+  }
   // A minter using the secret file's current contents (after a rewrite and SIGHUP).
   using Auth = std::function<std::string(std::string_view, std::vector<std::string>)>;
   Auth fresh_auth() const {
