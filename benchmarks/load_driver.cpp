@@ -261,11 +261,12 @@ void print_table(const Options& o, const Plan& plan, const ThreadStats& s, doubl
               (unsigned long)s.late_sends);
   if (verify == nullptr) return;
   std::printf("  verify      %s: activities %lu, overbooked %lu, confirmed seats %lu, waitlisted %lu,"
-              " position errors %lu, acknowledged %lu, lost %lu, cancelled-but-listed %lu,"
+              " position errors %lu, fifo violations %lu, acknowledged %lu, lost %lu, cancelled-but-listed %lu,"
               " listed-unacknowledged %lu, overbooking metric %ld\n",
               verify->ok ? "OK" : "FAILED", (unsigned long)verify->activities_checked,
               (unsigned long)verify->overbooked_activities, (unsigned long)verify->confirmed_seats,
               (unsigned long)verify->waitlisted_parties, (unsigned long)verify->waitlist_position_errors,
+              (unsigned long)verify->fifo_violations,
               (unsigned long)verify->acknowledged_expected, (unsigned long)verify->acknowledged_missing,
               (unsigned long)verify->cancelled_but_listed, (unsigned long)verify->listed_unacknowledged,
               (long)verify->overbooking_metric);
@@ -306,6 +307,7 @@ bool write_json(const std::string& path, const Options& o, const Plan& plan, con
         << v->activities_checked << ", \"overbooked\": " << v->overbooked_activities
         << ", \"confirmed_seats\": " << v->confirmed_seats << ", \"waitlisted_parties\": "
         << v->waitlisted_parties << ", \"position_errors\": " << v->waitlist_position_errors
+        << ", \"fifo_violations\": " << v->fifo_violations
         << ", \"acknowledged\": " << v->acknowledged_expected << ", \"lost\": "
         << v->acknowledged_missing << ", \"cancelled_but_listed\": " << v->cancelled_but_listed
         << ", \"listed_unacknowledged\": " << v->listed_unacknowledged

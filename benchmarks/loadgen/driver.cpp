@@ -289,7 +289,9 @@ void Connection::handle_rsvp_created(std::string_view body) {
     ++stats.records_dropped;
     return;
   }
-  stats.records.push_back(RsvpRecord{rsvp_activity_, false, false, std::string(id)});
+  // build_request counted this request, so its sequence number is sequence_ - 1.
+  stats.records.push_back(
+      RsvpRecord{rsvp_activity_, index_, sequence_ - 1, false, false, std::string(id)});
   if (worker_.plan().scenario == Scenario::kMixed && own_rsvps_.size() < kOwnRsvpsMax) {
     own_rsvps_.push_back(static_cast<uint32_t>(stats.records.size() - 1));
   }

@@ -3,9 +3,10 @@
 driver (and, with --fault, that its verification catches broken servers) without the daemon.
 Not a reference implementation: no auth check, no validation, one lock around everything.
 
-Usage: mock_api.py PORT [--fault none|overbook|lose|gap] [--seconds N]
+Usage: mock_api.py PORT [--fault none|overbook|lose|gap|reorder] [--seconds N]
   overbook: confirms one party beyond capacity per activity; lose: every 50th RSVP is answered
-  201 but never stored; gap: waitlist positions skip 1 -> 3.
+  201 but never stored; gap: waitlist positions skip 1 -> 3; reorder: the waitlist is listed
+  newest first (positions still 1..n), breaking FIFO.
 """
 import argparse, json, re, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -113,6 +114,8 @@ class Handler(BaseHTTPRequestHandler):
             if sub != "/participants":
                 return self.reply(200, state(aid))
             confirmed, waiting = counts(activities[aid])
+            if FAULT == "reorder":
+                waiting = waiting[::-1]
             listing = [dict(r, waitlist_position=None) for r in confirmed]
             for i, r in enumerate(waiting):
                 listing.append(dict(r, waitlist_position=i + 1 + (1 if FAULT == "gap" and i > 0 else 0)))
@@ -129,7 +132,7 @@ def main():
     global FAULT
     parser = argparse.ArgumentParser()
     parser.add_argument("port", type=int)
-    parser.add_argument("--fault", default="none", choices=["none", "overbook", "lose", "gap"])
+    parser.add_argument("--fault", default="none", choices=["none", "overbook", "lose", "gap", "reorder"])
     parser.add_argument("--seconds", type=float, default=120, help="exit after this long")
     args = parser.parse_args()
     FAULT = args.fault

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # selftest.sh — checks rsvpd-load against mock_api.py without the daemon: every scenario
-# verifies OK on the honest mock, and each broken mock (overbook, lose, gap) fails verification
+# verifies OK on the honest mock, and each broken mock (overbook, lose, gap, reorder) fails verification
 # (negative controls). Loopback only; every run is 1 s. Usage: benchmarks/loadgen/selftest.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +27,7 @@ for scenario in spread hot mixed capacity-read; do
   if run "$scenario"; then echo "ok    $scenario verifies on the honest mock"
   else echo "FAIL  $scenario did not verify on the honest mock"; failures=$((failures + 1)); fi
 done
-for fault in overbook lose gap; do
+for fault in overbook lose gap reorder; do
   start_mock "$fault"
   status=0; run spread || status=$?
   if [ "$status" = 1 ]; then echo "ok    verification catches '$fault'"

@@ -36,6 +36,7 @@ bool parse_object(const std::string& text, picojson::object& out) {
 // What the participants listing of one activity holds.
 struct Listing {
   std::unordered_map<std::string, std::string> status_by_id;
+  std::vector<std::string> confirmed_order, waitlist_order;  // Ids as listed.
   int64_t confirmed_seat_sum = 0;
   int64_t waitlisted_seat_sum = 0;
   int64_t waitlisted_parties = 0;
@@ -52,7 +53,9 @@ bool fold_page(const picojson::array& participants, Listing& listing) {
     listing.status_by_id[string_field(rsvp, "id")] = status;
     if (status == "confirmed") {
       listing.confirmed_seat_sum += party;
+      listing.confirmed_order.push_back(string_field(rsvp, "id"));
     } else if (status == "waitlisted") {
+      listing.waitlist_order.push_back(string_field(rsvp, "id"));
       listing.waitlisted_seat_sum += party;
       ++listing.waitlisted_parties;
       if (int_field(rsvp, "waitlist_position") != listing.waitlisted_parties) {
@@ -137,6 +140,36 @@ void check_records(const std::vector<const RsvpRecord*>& records, const Listing&
   report.listed_unacknowledged += listing.status_by_id.size() - acknowledged_listed;
 }
 
+// Counts places in `order` where a connection's RSVP is listed before one it made earlier.
+uint64_t count_fifo_violations(const std::vector<std::string>& order,
+                               const std::unordered_map<std::string, const RsvpRecord*>& by_id) {
+  std::unordered_map<uint32_t, uint64_t> last_sequence;  // Per connection.
+  uint64_t violations = 0;
+  for (const std::string& id : order) {
+    const auto it = by_id.find(id);
+    if (it == by_id.end()) continue;  // Not made by this run, or never acknowledged.
+    const auto [seen, inserted] =
+        last_sequence.try_emplace(it->second->connection, it->second->sequence);
+    if (inserted) continue;
+    if (it->second->sequence < seen->second) ++violations;
+    seen->second = std::max(seen->second, it->second->sequence);
+  }
+  return violations;
+}
+
+void check_fifo(const std::string& activity, const std::vector<const RsvpRecord*>& records,
+                const Listing& listing, VerifyReport& report) {
+  std::unordered_map<std::string, const RsvpRecord*> by_id;
+  for (const RsvpRecord* record : records) by_id.emplace(record->id, record);
+  const uint64_t violations = count_fifo_violations(listing.confirmed_order, by_id) +
+                              count_fifo_violations(listing.waitlist_order, by_id);
+  if (violations > 0) {
+    report.fifo_violations += violations;
+    add_problem(report, activity + ": " + std::to_string(violations) +
+                            " RSVPs listed ahead of an earlier one from the same connection");
+  }
+}
+
 void check_metric(ApiClient& client, VerifyReport& report) {
   const auto reply = client.call("GET", "/metrics");
   if (!reply || reply->status != 200) return;
@@ -178,6 +211,7 @@ VerifyReport verify_run(ApiClient& client, const std::vector<std::string>& activ
     ++report.activities_checked;
     check_counts(activity_ids[i], state, listing, report);
     check_records(by_activity[i], listing, report);
+    check_fifo(activity_ids[i], by_activity[i], listing, report);
   }
   if (report.listed_unacknowledged > 0 && unanswered_rsvps == 0) {
     add_problem(report, std::to_string(report.listed_unacknowledged) +
