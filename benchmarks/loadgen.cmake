@@ -14,7 +14,15 @@ target_link_libraries(rsvpd-load PRIVATE rsvpd_http Boost::program_options Threa
 # source path under tests/ but is registered here, with the rest of the driver.
 if(RSVPD_BUILD_TESTS AND COMMAND rsvpd_add_test)
   find_package(GTest REQUIRED)
-  rsvpd_add_test(loadgen_test
+  rsvpd_add_test(loadgen_test LABEL http
     SOURCES ${PROJECT_SOURCE_DIR}/tests/benchmarks/loadgen_test.cpp
             ${CMAKE_CURRENT_LIST_DIR}/loadgen/http_response.cpp)
+  # The driver's verification against a mock API, honest and broken (its negative controls).
+  add_test(NAME loadgen_selftest COMMAND ${CMAKE_CURRENT_LIST_DIR}/loadgen/selftest.sh)
+  set_tests_properties(loadgen_selftest PROPERTIES LABELS http
+    ENVIRONMENT "BUILD_DIR=${CMAKE_BINARY_DIR}")
+  # The same verification against the real daemon under load.
+  add_test(NAME loadgen_against_rsvpd COMMAND ${CMAKE_CURRENT_LIST_DIR}/loadgen/against_rsvpd.sh)
+  set_tests_properties(loadgen_against_rsvpd PROPERTIES LABELS binary
+    ENVIRONMENT "BUILD_DIR=${CMAKE_BINARY_DIR}")
 endif()
