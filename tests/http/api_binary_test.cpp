@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "http/detail/uring_loop.h"
 #include "tests/http/api_test_support.h"
 #include "tests/http/daemon_process.h"
 
@@ -27,9 +28,15 @@ constexpr int kKillCycles = 6;
 constexpr int kKillLoadThreads = 8;
 constexpr int kKillSeats = 25;
 
-class ApiBinaryTest : public ::testing::Test {
+// Every test runs once per transport (--io=uring, --io=epoll): the same contract over both.
+class ApiBinaryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    if (GetParam() == "uring") {
+      Status probe = detail::probe_uring();
+      if (!probe.is_ok()) GTEST_SKIP() << "io_uring is not permitted here: " << probe.message();
+    }
+    daemon_.set_base_args({"--io", GetParam()});
     ASSERT_TRUE(daemon_.start()) << daemon_.log();
     admin_ = daemon_.auth("root", {"admin"});
     host_ = daemon_.auth("hana", {"host"});
@@ -166,7 +173,7 @@ class ApiBinaryTest : public ::testing::Test {
   std::string host_;
 };
 
-TEST_F(ApiBinaryTest, LifecycleSecretFileSecondDaemonAndSigterm) {
+TEST_P(ApiBinaryTest, LifecycleSecretFileSecondDaemonAndSigterm) {
   struct stat info{};
   ASSERT_EQ(::stat((daemon_.data_dir() + "/jwt.secret").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
@@ -183,7 +190,7 @@ TEST_F(ApiBinaryTest, LifecycleSecretFileSecondDaemonAndSigterm) {
   EXPECT_EQ(call("GET", "/api/v1/activities/life").status, 200);
 }
 
-TEST_F(ApiBinaryTest, ContractEndToEnd) {
+TEST_P(ApiBinaryTest, ContractEndToEnd) {
   create_activity("e2e", 2, ",\"max_guests\":1");
   EXPECT_EQ(slug_of(call("POST", "/api/v1/activities", R"({"id":"e2e","capacity":1})", host_)),
             "activity-exists");
@@ -236,7 +243,7 @@ TEST_F(ApiBinaryTest, ContractEndToEnd) {
   check_activity_state("e2e", 2);
 }
 
-TEST_F(ApiBinaryTest, SighupReloadsTheSecret) {
+TEST_P(ApiBinaryTest, SighupReloadsTheSecret) {
   const std::string old_token = daemon_.auth("hana", {"host"});
   EXPECT_EQ(call("POST", "/api/v1/activities", R"({"id":"h1","capacity":1})", old_token).status, 201);
   {
@@ -256,13 +263,13 @@ TEST_F(ApiBinaryTest, SighupReloadsTheSecret) {
             201);
 }
 
-TEST_F(ApiBinaryTest, ExplicitSecretFileMustExist) {
+TEST_P(ApiBinaryTest, ExplicitSecretFileMustExist) {
   DaemonProcess other;
   EXPECT_FALSE(other.start({"--jwt-secret-file", "/nonexistent/rsvpd.secret"}));
   EXPECT_EQ(other.exit_status_code(), 1);
 }
 
-TEST_F(ApiBinaryTest, TransportLimitsRoutingHeadersAndMetrics) {
+TEST_P(ApiBinaryTest, TransportLimitsRoutingHeadersAndMetrics) {
   const std::string big(17 * 1024, 'x');
   ClientResponse headers = call("GET", "/healthz", "", "X-Big: " + big + "\r\n");
   EXPECT_EQ(headers.status, 431);
@@ -292,8 +299,9 @@ TEST_F(ApiBinaryTest, TransportLimitsRoutingHeadersAndMetrics) {
   }
 }
 
-TEST_F(ApiBinaryTest, CorsForConfiguredOrigins) {
+TEST_P(ApiBinaryTest, CorsForConfiguredOrigins) {
   DaemonProcess cors;
+  cors.set_base_args({"--io", GetParam()});
   ASSERT_TRUE(cors.start({"--cors-origin", "https://app.example"})) << cors.log();
   TestClient client(cors.port());
   ASSERT_TRUE(client.send_all(TestClient::request(
@@ -313,7 +321,7 @@ TEST_F(ApiBinaryTest, CorsForConfiguredOrigins) {
   EXPECT_EQ(refused->headers.count("access-control-allow-origin"), 0u);
 }
 
-TEST_F(ApiBinaryTest, TwoThousandConcurrentRsvpsNeverOverbook) {
+TEST_P(ApiBinaryTest, TwoThousandConcurrentRsvpsNeverOverbook) {
   ASSERT_GE(raise_open_files_limit(kOversubscribedRequests * 2 + 256),
             static_cast<rlim_t>(kOversubscribedRequests + 256));
   create_activity("rush", kOversubscribedSeats);
@@ -337,7 +345,7 @@ TEST_F(ApiBinaryTest, TwoThousandConcurrentRsvpsNeverOverbook) {
   expect_no_overbooking_metric();
 }
 
-TEST_F(ApiBinaryTest, SameUserFiftyTimesAtOnceGetsOneRsvp) {
+TEST_P(ApiBinaryTest, SameUserFiftyTimesAtOnceGetsOneRsvp) {
   create_activity("same", 10);
   const std::vector<std::string> headers(kSameUserRequests, daemon_.auth("ulla"));
   const std::vector<ClientResponse> responses =
@@ -356,7 +364,7 @@ TEST_F(ApiBinaryTest, SameUserFiftyTimesAtOnceGetsOneRsvp) {
             std::string::npos);
 }
 
-TEST_F(ApiBinaryTest, CancellationsPromoteStrictlyInTicketOrder) {
+TEST_P(ApiBinaryTest, CancellationsPromoteStrictlyInTicketOrder) {
   create_activity("fifo", 4, ",\"max_guests\":2");
   auto rsvp = [&](const std::string& user, int guests) {
     ClientResponse response =
@@ -398,7 +406,7 @@ TEST_F(ApiBinaryTest, CancellationsPromoteStrictlyInTicketOrder) {
   EXPECT_EQ(check_activity_state("fifo", 4), 4);
 }
 
-TEST_F(ApiBinaryTest, OneIdempotencyKeyThirtyTimesGivesOneRsvp) {
+TEST_P(ApiBinaryTest, OneIdempotencyKeyThirtyTimesGivesOneRsvp) {
   create_activity("keyed", 10);
   const std::vector<std::string> headers(kSameKeyRequests,
                                          daemon_.auth("ulla") + "Idempotency-Key: k-30\r\n");
@@ -425,7 +433,7 @@ TEST_F(ApiBinaryTest, OneIdempotencyKeyThirtyTimesGivesOneRsvp) {
   EXPECT_EQ(check_activity_state("keyed", 10), 1);
 }
 
-TEST_F(ApiBinaryTest, EveryAcknowledgedRsvpSurvivesSigkill) {
+TEST_P(ApiBinaryTest, EveryAcknowledgedRsvpSurvivesSigkill) {
   create_activity("crash", 40);
   std::vector<std::unique_ptr<TestClient>> clients;
   for (int i = 0; i < kCrashRequests; ++i) {
@@ -490,7 +498,7 @@ void run_kill_cycle_load(uint16_t port, int cycle, int thread, DaemonProcess& da
 // six times on one data dir. After each restart every acknowledged RSVP is there (an
 // acknowledged cancel stays cancelled; an unacknowledged one may or may not have happened), the
 // audit replays to the listed state and nothing is overbooked.
-TEST_F(ApiBinaryTest, SigkillAtRandomMomentsUnderLoadLosesNothing) {
+TEST_P(ApiBinaryTest, SigkillAtRandomMomentsUnderLoadLosesNothing) {
   create_activity("kill", kKillSeats);
   std::mt19937 random(std::random_device{}());
   std::map<std::string, bool> expected;  // id → cancel acknowledged.
@@ -531,6 +539,11 @@ TEST_F(ApiBinaryTest, SigkillAtRandomMomentsUnderLoadLosesNothing) {
     expect_no_overbooking_metric();
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, ApiBinaryTest, ::testing::Values("uring", "epoll"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace
 }  // namespace rsvpd::http::testing

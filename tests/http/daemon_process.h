@@ -49,6 +49,9 @@ class DaemonProcess {
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
+  // Arguments every start() passes before its own (e.g. {"--io", "epoll"}).
+  void set_base_args(std::vector<std::string> args) { base_args_ = std::move(args); }
+
   std::string data_dir() const { return dir_ + "/data"; }
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
@@ -61,6 +64,7 @@ class DaemonProcess {
     std::vector<std::string> args = {binary(), "--data-dir", data_dir(), "--listen",
                                      "127.0.0.1:0", "--shm-name", shm_name_, "--threads", "2",
                                      "--log-level", "info"};
+    args.insert(args.end(), base_args_.begin(), base_args_.end());
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     pid_ = spawn(args, log_path);
     const auto deadline = std::chrono::steady_clock::now() + kDaemonStartTimeout;
@@ -176,6 +180,7 @@ class DaemonProcess {
     return std::nullopt;
   }
 
+  std::vector<std::string> base_args_;
   std::string dir_;
   std::string shm_name_;
   std::string log_path_;
