@@ -6,7 +6,12 @@
 // and user index keys), so 7 puts per RSVP.
 // BM_RawLmdbCommit/N: raw LMDB with default (durable) flags, one txn per iteration with the same
 // 7 puts per item into one database, values of similar size: the ceiling the Store is measured
-// against. Both report items/s (RSVPs, over wall time: commits wait on the disk) and fdatasync
+// against. BM_RawLmdbEngineKeys/N: raw LMDB writing the key layout the engine writes for a spread
+// RSVP (the record by id; by user, live by user+activity, confirmed by activity; the audit entry
+// by seq, by activity, by user: 7 puts into 7 databases, users "u<n>" over 1,000 activities,
+// plus one activity record per touched activity per txn): the reference for "the same puts per
+// RSVP", whose random index pages cost what the sequential one-tree reference does not.
+// All report items/s (RSVPs, over wall time: commits wait on the disk) and fdatasync
 // calls per commit.
 //
 // The data dir is RSVPD_BENCH_DIR when set (put it on the disk you care about), else a fresh
@@ -15,6 +20,7 @@
 #include <lmdb.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -140,8 +146,76 @@ void BM_RawLmdbCommit(benchmark::State& state) {
       static_cast<double>(state.iterations()));
 }
 
+// Appends a big-endian u64, the way the store orders ids and seqs inside composite keys.
+void append_u64(std::string& key, uint64_t value) {
+  for (int b = 7; b >= 0; --b) key.push_back(static_cast<char>(value >> (8 * b)));
+}
+
+void BM_RawLmdbEngineKeys(benchmark::State& state) {
+  constexpr uint64_t kSpreadActivities = 1000;
+  constexpr const char* kNames[] = {"rsvps",  "by_user",  "live",       "confirmed",
+                                    "audit", "audit_act", "audit_user", "activities"};
+  const uint64_t batch = static_cast<uint64_t>(state.range(0));
+  BenchDir dir;
+  MDB_env* env = nullptr;
+  mdb_env_create(&env);
+  mdb_env_set_mapsize(env, kMapSizeBytesDefault);
+  mdb_env_set_maxdbs(env, 16);
+  if (mdb_env_open(env, dir.path().c_str(), MDB_NOTLS, 0600) != MDB_SUCCESS) {
+    mdb_env_close(env);
+    return state.SkipWithError("mdb_env_open failed");
+  }
+  MDB_dbi dbis[8] = {};
+  MDB_txn* setup = nullptr;
+  mdb_txn_begin(env, nullptr, 0, &setup);
+  for (int d = 0; d < 8; ++d) mdb_dbi_open(setup, kNames[d], MDB_CREATE, &dbis[d]);
+  mdb_txn_commit(setup);
+  const std::string record(120, 'r');
+  const std::string audit_record(150, 'a');
+  const std::string activity_record(200, 'c');
+  const std::string id_value(8, 'i');
+  uint64_t next = 1;
+  auto put = [](MDB_txn* txn, MDB_dbi dbi, const std::string& key, const std::string& value) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    MDB_val v{value.size(), const_cast<char*>(value.data())};
+    return mdb_put(txn, dbi, &k, &v, 0);
+  };
+  const uint64_t syncs_before = Store::fdatasync_calls();
+  for (auto _ : state) {
+    MDB_txn* txn = nullptr;
+    mdb_txn_begin(env, nullptr, 0, &txn);
+    for (uint64_t i = 0; i < batch; ++i, ++next) {
+      const std::string user = "u" + std::to_string(next);
+      const std::string activity = "spread-" + std::to_string(next % kSpreadActivities);
+      std::string id;
+      append_u64(id, next);
+      put(txn, dbis[0], id, record);
+      put(txn, dbis[1], user + id, "");
+      put(txn, dbis[2], user + '\0' + activity, id_value);
+      put(txn, dbis[3], activity + '\0' + id, id_value);
+      put(txn, dbis[4], id, audit_record);
+      put(txn, dbis[5], activity + '\0' + id, "");
+      put(txn, dbis[6], user + '\0' + id, "");
+    }
+    for (uint64_t a = 0; a < std::min(batch, kSpreadActivities); ++a) {
+      put(txn, dbis[7], "spread-" + std::to_string((next - 1 - a) % kSpreadActivities),
+          activity_record);
+    }
+    if (mdb_txn_commit(txn) != MDB_SUCCESS) {
+      mdb_env_close(env);
+      return state.SkipWithError("mdb_txn_commit failed");
+    }
+  }
+  mdb_env_close(env);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+  state.counters["fsyncs_per_commit"] = benchmark::Counter(
+      static_cast<double>(Store::fdatasync_calls() - syncs_before) /
+      static_cast<double>(state.iterations()));
+}
+
 BENCHMARK(BM_StoreCommit)->Arg(1)->Arg(16)->Arg(256)->Arg(4096)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_RawLmdbCommit)->Arg(1)->Arg(16)->Arg(256)->Arg(4096)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_RawLmdbEngineKeys)->Arg(128)->Arg(256)->Arg(4096)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace rsvpd

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Durable RSVP throughput of the engine against raw LMDB doing the same puts per RSVP, run
+# Durable RSVP throughput of the engine against raw LMDB (sequential keys in one tree, and the
+# engine's own key layout over seven trees), run
 # alternately in one invocation (A B A B ..., BENCHMARKS.md), printing medians and ratios and
 # writing them to build/bench-engine.txt. Usage: scripts/bench-engine.sh [pairs (default 2)]
 set -euo pipefail
@@ -9,7 +10,7 @@ pairs="${1:-2}"
 out_dir=$(mktemp -d)
 trap 'rm -rf "$out_dir"' EXIT
 for pair in $(seq 1 "$pairs"); do
-  ./build/bin/store_bench --benchmark_filter='BM_RawLmdbCommit/(256|4096)|BM_StoreCommit/4096' \
+  ./build/bin/store_bench --benchmark_filter='BM_RawLmdbCommit/(256|4096)|BM_RawLmdbEngineKeys/(256|4096)|BM_StoreCommit/4096' \
     --benchmark_format=json > "$out_dir/raw-$pair.json"
   ./build/bin/engine_bench --benchmark_filter='/(256|4096)/' --benchmark_format=json \
     > "$out_dir/engine-$pair.json"
@@ -30,4 +31,8 @@ raw = median["BM_RawLmdbCommit/4096/real_time"]
 for name in ("BM_EngineRsvps/4096/real_time", "BM_EngineRsvpsHot/4096/real_time",
              "BM_StoreCommit/4096/real_time"):
     print(f"ratio {name} / raw LMDB 4096 puts-per-txn: {median[name] / raw:.2f}")
+same = median["BM_RawLmdbEngineKeys/4096/real_time"]
+for name in ("BM_EngineRsvps/4096/real_time", "BM_EngineRsvpsHot/4096/real_time"):
+    print(f"ratio {name} / raw LMDB with the engine's keys, 4096 RSVPs per txn: "
+          f"{median[name] / same:.2f}")
 PY
