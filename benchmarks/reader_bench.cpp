@@ -58,6 +58,32 @@ void BM_ReaderSnapshotRead(benchmark::State& state) {
 }
 BENCHMARK(BM_ReaderSnapshotRead);
 
+// Reads from a running daemon's segment (RSVPD_BENCH_SHM, RSVPD_BENCH_ACTIVITY): what a
+// co-located program pays, for benchmarks/compare/reader_vs_http.sh to set beside HTTP
+// GET /capacity in the same run. Skipped when the variables are unset.
+void BM_ReaderLiveDaemonRead(benchmark::State& state) {
+  const char* shm_name = std::getenv("RSVPD_BENCH_SHM");
+  const char* activity_id = std::getenv("RSVPD_BENCH_ACTIVITY");
+  if (shm_name == nullptr || activity_id == nullptr) {
+    return state.SkipWithError("set RSVPD_BENCH_SHM and RSVPD_BENCH_ACTIVITY");
+  }
+  rsvpd_reader* reader = nullptr;
+  rsvpd_activity activity{};
+  if (rsvpd_reader_open(shm_name, &reader) != RSVPD_OK) return state.SkipWithError("no segment");
+  if (rsvpd_reader_find(reader, activity_id, &activity) != RSVPD_OK) {
+    rsvpd_reader_close(reader);
+    return state.SkipWithError("no such activity");
+  }
+  rsvpd_snapshot snap;
+  for (auto _ : state) {
+    const int rc = rsvpd_reader_read(reader, &activity, &snap);
+    benchmark::DoNotOptimize(rc);
+    benchmark::DoNotOptimize(snap);
+  }
+  rsvpd_reader_close(reader);
+}
+BENCHMARK(BM_ReaderLiveDaemonRead);
+
 void BM_ReaderFindThenRead(benchmark::State& state) {
   Fixture fixture;
   rsvpd_snapshot snap;

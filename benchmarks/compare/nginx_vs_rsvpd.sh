@@ -11,6 +11,7 @@
 #   nginx-load      rsvpd-load --scenario static, nginx    (the driver against the same reference)
 #   rsvpd-capacity  rsvpd-load --scenario capacity-read    (public reads, shared-memory path)
 #   rsvpd-spread    rsvpd-load --scenario spread           (durable RSVPs over 100 activities)
+#   rsvpd-hot       rsvpd-load --scenario hot              (durable RSVPs on one activity)
 # and, with --rate R, open-loop runs at R req/s offered (p99 from the intended send time):
 #   nginx-load-open, rsvpd-capacity-open (and rsvpd-spread-open when named in --variants)
 # and prints the medians (req/s, p99 ms) and the ratios, and writes them to the results file.
@@ -54,7 +55,7 @@ if [ "$duration" -lt 1 ] || [ "$duration" -gt "$kDurationMax" ]; then
   echo "nginx_vs_rsvpd: --duration must be 1..$kDurationMax seconds" >&2; exit 2
 fi
 if [ -z "$variants" ]; then
-  variants="nginx-wrk nginx-load rsvpd-capacity rsvpd-spread"
+  variants="nginx-wrk nginx-load rsvpd-capacity rsvpd-spread rsvpd-hot"
   [ "$rate" = 0 ] || variants="$variants nginx-load-open rsvpd-capacity-open"
 fi
 for tool in nginx wrk curl python3; do
@@ -155,12 +156,12 @@ run_variant() {
         -d "$duration" --warmup-s 1 --rate "$(rate_of "$name")" --json-out "$json" \
         > "$tmp/load.txt" || true
       ;;
-    rsvpd-capacity|rsvpd-spread|rsvpd-capacity-open|rsvpd-spread-open)
+    rsvpd-capacity|rsvpd-spread|rsvpd-hot|rsvpd-capacity-open|rsvpd-spread-open|rsvpd-hot-open)
       [ "$rsvpd_up" = 1 ] || return 0
-      local scenario=capacity-read
-      case "$name" in rsvpd-spread*) scenario=spread ;; esac
+      local scenario=capacity-read activities=100
+      case "$name" in rsvpd-spread*) scenario=spread ;; rsvpd-hot*) scenario=hot activities=1 ;; esac
       "$load" --target "127.0.0.1:$rsvpd_port" --scenario "$scenario" -c "$conns" -t "$load_threads" \
-        -d "$duration" --warmup-s 1 --rate "$(rate_of "$name")" --activities 100 --capacity 1000 \
+        -d "$duration" --warmup-s 1 --rate "$(rate_of "$name")" --activities "$activities" --capacity 1000 \
         --secret-file "$tmp/rsvpd-data/jwt.secret" --json-out "$json" > "$tmp/load.txt" || true
       ;;
     *) echo "nginx_vs_rsvpd: unknown variant $name" >&2; exit 2 ;;
@@ -209,7 +210,9 @@ for conns in sorted({c for _, c in med}):
         runs = med.get((v, conns))
         return statistics.median(r[0] for r in runs) if runs else None
     for a, b in [("nginx-load", "nginx-wrk"), ("rsvpd-capacity", "nginx-wrk"),
-                 ("rsvpd-capacity", "nginx-load"), ("rsvpd-spread", "nginx-load")]:
+                 ("rsvpd-capacity", "nginx-load"), ("rsvpd-spread", "nginx-load"),
+                 ("rsvpd-hot", "nginx-load"), ("rsvpd-spread", "nginx-wrk"),
+                 ("rsvpd-hot", "nginx-wrk"), ("rsvpd-hot", "rsvpd-spread")]:
         if m(a) and m(b):
             lines.append(f"  {conns:>5} conns  {a} / {b} = {m(a) / m(b):.3f}")
     # Open loop offers the same rate to both: the comparison is latency, not throughput.
