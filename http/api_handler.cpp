@@ -41,6 +41,7 @@ void dispatch_allowed(const ExchangePtr& exchange) {
     case Route::kRsvp:
       return method == verb::get ? detail::get_rsvp(exchange) : detail::cancel_rsvp(exchange);
     case Route::kUserRsvps: return detail::get_user_rsvps(exchange);
+    case Route::kOpenApiDocument: return detail::get_openapi_document(exchange);
     case Route::kNotFound:
     case Route::kCount: break;
   }

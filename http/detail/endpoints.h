@@ -48,4 +48,8 @@ void get_metrics(const ExchangePtr& exchange);
 // Both SSE routes: 501 not-implemented until the event streams land.
 void get_events(const ExchangePtr& exchange);
 
+// document_endpoints.cpp
+// docs/openapi.yaml as built into the binary, as application/yaml.
+void get_openapi_document(const ExchangePtr& exchange);
+
 }  // namespace rsvpd::http::detail

@@ -30,6 +30,7 @@ constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
     {"/api/v1/rsvps/{id}", "GET, DELETE, OPTIONS"},
     {"/api/v1/rsvps/user/{userId}", "GET, OPTIONS"},
     {"/api/v1/users/me/events", "GET, OPTIONS"},
+    {"/api/v1/openapi.yaml", "GET, OPTIONS"},
 }};
 
 int hex_value(char ch) noexcept {
@@ -93,6 +94,7 @@ Route match_activity_subroute(const Segments& s) {
 // Routes under /api/v1; `param` receives the path parameter.
 Route match_api(const Segments& s, std::string& param) {
   const std::string_view resource = s.items[2];
+  if (resource == "openapi.yaml" && s.count == 3) return Route::kOpenApiDocument;
   if (resource == "activities") {
     if (s.count == 3) return Route::kActivities;
     param = s.items[3];

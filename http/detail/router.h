@@ -30,6 +30,7 @@ enum class Route {
   kRsvp,               // /api/v1/rsvps/{id}
   kUserRsvps,          // /api/v1/rsvps/user/{userId}
   kMyEvents,           // /api/v1/users/me/events
+  kOpenApiDocument,    // /api/v1/openapi.yaml
   kCount,              // Not a route: the number of entries above.
 };
 
