@@ -6,6 +6,8 @@
 // request order whatever order their sinks fire in.
 #pragma once
 
+#include "http/stream_writer.h"
+
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
 
@@ -63,9 +65,9 @@ const char* reject_reason_name(RejectReason reason) noexcept;
 // Lifetime: a sink may outlive its connection and the server. When the connection has closed (or
 // the server stopped) before send(), the response is dropped silently.
 //
-// Extension point: a streamed response (Server-Sent Events) will be a second one-shot operation on
-// this class that hands the connection over to a stream writer through the same queue, so the
-// ordering and lifetime rules above carry over unchanged.
+// A streamed response (Server-Sent Events) is the second one-shot operation: start_stream()
+// hands the connection over to a StreamWriter through the same queue, so the ordering and
+// lifetime rules above carry over unchanged.
 class ResponseSink {
  public:
   ResponseSink() = default;  // An empty sink; send() on it is a programmer error.
@@ -80,6 +82,11 @@ class ResponseSink {
 
   // Queues the response. REQUIRES: valid() (callable exactly once; afterwards valid() is false).
   void send(HttpResponse response);
+
+  // Queues `head` (status and headers; its body is ignored) as a response whose body follows
+  // through the returned writer, delimited by the connection's close (see StreamWriter).
+  // REQUIRES: valid() (consumes the sink like send()).
+  StreamWriter start_stream(HttpResponse head);
 
   bool valid() const noexcept { return inbox_ != nullptr; }
 

@@ -45,7 +45,25 @@ void ResponseSink::send(HttpResponse response) {
   std::shared_ptr<detail::Inbox> inbox = std::move(inbox_);
   inbox_ = nullptr;
   // A closed inbox (the loop has stopped) drops the response; that is the documented contract.
-  (void)inbox->push(detail::Completion{slot_, generation_, sequence_, std::move(response)});
+  detail::Completion completion =
+      detail::make_completion(slot_, generation_, sequence_, detail::CompletionKind::kResponse);
+  completion.response = std::move(response);
+  (void)inbox->push(std::move(completion));
+}
+
+StreamWriter ResponseSink::start_stream(HttpResponse head) {
+  assert(valid() && "ResponseSink::start_stream on a used or empty sink");
+  std::shared_ptr<detail::Inbox> inbox = std::move(inbox_);
+  inbox_ = nullptr;
+  auto control = std::make_shared<detail::StreamControl>();
+  head.body.clear();
+  detail::Completion completion =
+      detail::make_completion(slot_, generation_, sequence_, detail::CompletionKind::kStreamOpen);
+  completion.response = std::move(head);
+  completion.stream = control;
+  (void)inbox->push(std::move(completion));  // A closed inbox marks the stream gone.
+  return detail::SinkAccess::make_stream(std::move(inbox), slot_, generation_, sequence_,
+                                         std::move(control));
 }
 
 }  // namespace rsvpd::http

@@ -2,6 +2,7 @@
 # Boost.Asio on epoll). Included from http/CMakeLists.txt; no LMDB here (DESIGN.md §5).
 add_library(rsvpd_http_server STATIC
   ${CMAKE_CURRENT_LIST_DIR}/response_sink.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/stream_writer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/detail/asio_loop.cpp
   ${CMAKE_CURRENT_LIST_DIR}/detail/connection_core.cpp

@@ -33,12 +33,8 @@ void append_number(std::string& out, std::size_t value) {
   out.append(digits, end);
 }
 
-}  // namespace
-
-void serialize_response(const HttpResponse& response, unsigned version, bool close,
-                        bool omit_body, std::string& out) {
-  assert(response.status >= 200 && response.status <= 999);
-  assert(response.status != 204 || response.body.empty());
+// Status line and the handler's headers, framing headers left out.
+void serialize_status_and_headers(const HttpResponse& response, std::string& out) {
   out += "HTTP/1.1 ";
   append_number(out, static_cast<std::size_t>(response.status));
   out += ' ';
@@ -51,6 +47,21 @@ void serialize_response(const HttpResponse& response, unsigned version, bool clo
     out += value;
     out += "\r\n";
   }
+}
+
+}  // namespace
+
+void serialize_stream_head(const HttpResponse& head, std::string& out) {
+  assert(head.status >= 200 && head.status <= 999);
+  serialize_status_and_headers(head, out);
+  out += "Connection: close\r\n\r\n";
+}
+
+void serialize_response(const HttpResponse& response, unsigned version, bool close,
+                        bool omit_body, std::string& out) {
+  assert(response.status >= 200 && response.status <= 999);
+  assert(response.status != 204 || response.body.empty());
+  serialize_status_and_headers(response, out);
   if (response.status != 204) {  // RFC 9110 §8.6: no Content-Length on 204.
     out += "Content-Length: ";
     append_number(out, response.body.size());
@@ -76,6 +87,11 @@ ConnectionCore::ConnectionCore(const CoreLimits& limits, RequestHandler& handler
       remote_address_(std::move(remote_address)),
       idle_since_ms_(now_ms) {
   reset_parser();
+}
+
+ConnectionCore::~ConnectionCore() {
+  // Release: pairs with StreamWriter::peer_gone's acquire.
+  if (stream_) stream_->gone.store(true, std::memory_order_release);
 }
 
 void ConnectionCore::reset_parser() {
@@ -174,7 +190,7 @@ void ConnectionCore::begin_shutdown(int64_t now_ms) {
   (void)now_ms;
   reading_closed_ = true;
   input_.clear();
-  if (slots_.empty()) closing_ = true;
+  if (slots_.empty()) closing_ = true;  // An open stream ends with what it has queued.
 }
 
 void ConnectionCore::on_response(uint64_t sequence, HttpResponse&& response, int64_t now_ms) {
@@ -191,11 +207,72 @@ void ConnectionCore::on_response(uint64_t sequence, HttpResponse&& response, int
   do_parse(now_ms);  // A full pipeline has room again.
 }
 
+void ConnectionCore::on_completion(Completion&& completion, int64_t now_ms) {
+  switch (completion.kind) {
+    case CompletionKind::kResponse:
+      return on_response(completion.sequence, std::move(completion.response), now_ms);
+    case CompletionKind::kStreamOpen:
+      return on_stream_open(completion.sequence, std::move(completion.response),
+                            std::move(completion.stream), now_ms);
+    case CompletionKind::kStreamBytes:
+      return on_stream_bytes(completion.sequence, std::move(completion.response.body), now_ms);
+    case CompletionKind::kStreamClose: return on_stream_close(completion.sequence);
+  }
+}
+
+ConnectionCore::Slot* ConnectionCore::waiting_slot(uint64_t sequence) noexcept {
+  if (sequence < first_sequence_ || sequence - first_sequence_ >= slots_.size()) return nullptr;
+  return &slots_[sequence - first_sequence_];
+}
+
+void ConnectionCore::on_stream_open(uint64_t sequence, HttpResponse&& head,
+                                    std::shared_ptr<StreamControl> control, int64_t now_ms) {
+  Slot* slot = waiting_slot(sequence);
+  if (slot == nullptr || slot->ready || stream_) {
+    // Release: pairs with StreamWriter::peer_gone's acquire; the producer stops at once.
+    control->gone.store(true, std::memory_order_release);
+    return;
+  }
+  stream_ = std::move(control);
+  stream_sequence_ = sequence;
+  serialize_stream_head(head, slot->bytes);
+  slot->stream = true;
+  slot->close = true;  // Nothing after a stream is answered; see flush_ready_slots().
+  slot->ready = true;
+  if (output_pending_.empty() && output_writing_.empty()) write_progress_ms_ = now_ms;
+  flush_ready_slots();
+}
+
+void ConnectionCore::on_stream_bytes(uint64_t sequence, std::string&& bytes, int64_t now_ms) {
+  if (!stream_ || sequence != stream_sequence_ || closing_) return;
+  stream_unwritten_bytes_ += static_cast<int64_t>(bytes.size());
+  if (!streaming_) {
+    Slot* slot = waiting_slot(sequence);
+    assert(slot != nullptr && slot->stream);
+    slot->bytes += bytes;
+    return;
+  }
+  if (output_pending_.empty() && output_writing_.empty()) write_progress_ms_ = now_ms;
+  output_pending_ += bytes;
+}
+
+void ConnectionCore::on_stream_close(uint64_t sequence) {
+  if (!stream_ || sequence != stream_sequence_) return;
+  if (streaming_) {
+    closing_ = true;
+    return;
+  }
+  Slot* slot = waiting_slot(sequence);
+  if (slot != nullptr) slot->stream_ended = true;
+}
+
 void ConnectionCore::flush_ready_slots() {
   while (!slots_.empty() && slots_.front().ready) {
     Slot& front = slots_.front();
     output_pending_ += front.bytes;
     const bool close = front.close;
+    // A stream keeps the connection open after its head until its producer closes it.
+    if (front.stream && !front.stream_ended) streaming_ = true;
     slots_.pop_front();
     ++first_sequence_;
     if (close) {
@@ -206,7 +283,7 @@ void ConnectionCore::flush_ready_slots() {
       input_.clear();
     }
   }
-  if (reading_closed_ && slots_.empty()) closing_ = true;
+  if (reading_closed_ && slots_.empty() && !streaming_) closing_ = true;
 }
 
 std::string_view ConnectionCore::pending_output() {
@@ -217,6 +294,14 @@ std::string_view ConnectionCore::pending_output() {
 void ConnectionCore::on_written(std::size_t bytes, int64_t now_ms) {
   assert(bytes <= output_writing_.size());
   output_writing_.erase(0, bytes);
+  if (stream_unwritten_bytes_ > 0) {
+    // The head's bytes are counted too, so the figure may reach zero a little early: a
+    // back-pressure estimate, never an overcount.
+    const int64_t taken = std::min(stream_unwritten_bytes_, static_cast<int64_t>(bytes));
+    stream_unwritten_bytes_ -= taken;
+    // Relaxed: a back-pressure figure (StreamControl).
+    stream_->unwritten_bytes.fetch_sub(taken, std::memory_order_relaxed);
+  }
   write_progress_ms_ = now_ms;
   if (output_writing_.empty() && output_pending_.empty() && slots_.empty()) {
     idle_since_ms_ = now_ms;

@@ -51,10 +51,17 @@ class ConnectionCore {
   // REQUIRES: `handler` outlives the core.
   ConnectionCore(const CoreLimits& limits, RequestHandler& handler, std::shared_ptr<Inbox> inbox,
                  uint32_t slot, uint32_t generation, std::string remote_address, int64_t now_ms);
+  // Tells a stream's producer that the connection is gone.
+  ~ConnectionCore();
+  ConnectionCore(const ConnectionCore&) = delete;
+  ConnectionCore& operator=(const ConnectionCore&) = delete;
 
   // Appends received bytes and dispatches every complete request in order.
   // REQUIRES: wants_read() or lingering() (bytes read while lingering are discarded).
   void on_received(std::string_view bytes, int64_t now_ms);
+  // A sink's or stream writer's completion (see CompletionKind); stale or duplicate sequences
+  // are ignored.
+  void on_completion(Completion&& completion, int64_t now_ms);
   // A sink's response for request `sequence`; stale or duplicate sequences are ignored.
   void on_response(uint64_t sequence, HttpResponse&& response, int64_t now_ms);
   // Answers at once through handler.reject(reason) and closes after it (used for overload).
@@ -88,6 +95,8 @@ class ConnectionCore {
     bool head = false;       // A HEAD request: Content-Length of the body, but no body bytes.
     bool close = false;      // Set when ready: the connection closes after this response.
     std::string bytes;  // The serialized response once ready.
+    bool stream = false;        // A streamed response: its body follows until stream_ended.
+    bool stream_ended = false;  // The producer closed the stream before it reached the front.
   };
   using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
@@ -97,6 +106,12 @@ class ConnectionCore {
   void on_parse_error(const boost::system::error_code& ec, int64_t now_ms);
   void reset_parser();
   void flush_ready_slots();
+  void on_stream_open(uint64_t sequence, HttpResponse&& head,
+                      std::shared_ptr<StreamControl> control, int64_t now_ms);
+  void on_stream_bytes(uint64_t sequence, std::string&& bytes, int64_t now_ms);
+  void on_stream_close(uint64_t sequence);
+  // The slot of `sequence` when it is still waiting to be written, else nullptr.
+  Slot* waiting_slot(uint64_t sequence) noexcept;
   bool has_partial_request() const noexcept;
 
   CoreLimits limits_;
@@ -112,6 +127,10 @@ class ConnectionCore {
   uint64_t first_sequence_ = 0;    // Sequence number of slots_.front().
   std::string output_pending_;     // Serialized, in order, not yet handed to the transport.
   std::string output_writing_;     // Handed to the transport, not yet fully written.
+  std::shared_ptr<StreamControl> stream_;  // The streamed response's control, once opened.
+  uint64_t stream_sequence_ = 0;           // Its request's sequence.
+  bool streaming_ = false;  // The stream's head is written out; its bytes go straight to output.
+  int64_t stream_unwritten_bytes_ = 0;     // Stream bytes in the output buffers.
   bool continue_sent_ = false;     // "100 Continue" written for the request being received.
   bool reading_closed_ = false;    // No further requests are read (error, close, EOF, shutdown).
   bool closing_ = false;           // Close once output is written and nothing is in flight.
@@ -126,5 +145,8 @@ class ConnectionCore {
 // empty body for 204.
 void serialize_response(const HttpResponse& response, unsigned version, bool close,
                         bool omit_body, std::string& out);
+// The head of a streamed response: status line, headers and Connection: close, no
+// Content-Length (the body ends with the connection). REQUIRES: 200 <= status <= 999.
+void serialize_stream_head(const HttpResponse& head, std::string& out);
 
 }  // namespace rsvpd::http::detail

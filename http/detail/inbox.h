@@ -5,21 +5,48 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
 namespace rsvpd::http::detail {
+
+enum class CompletionKind {
+  kResponse,     // `response` answers request `sequence`.
+  kStreamOpen,   // `response` is the head of a streamed answer to `sequence`; `stream` is set.
+  kStreamBytes,  // `response.body` continues the stream of `sequence`.
+  kStreamClose,  // The stream of `sequence` ends; the connection closes after it.
+};
 
 struct Completion {
   uint32_t slot = 0;
   uint32_t generation = 0;
   uint64_t sequence = 0;
   HttpResponse response;
+  CompletionKind kind = CompletionKind::kResponse;
+  std::shared_ptr<StreamControl> stream;  // kStreamOpen only.
 };
+
+inline Completion make_completion(uint32_t slot, uint32_t generation, uint64_t sequence,
+                                  CompletionKind kind) {
+  Completion completion;
+  completion.slot = slot;
+  completion.generation = generation;
+  completion.sequence = sequence;
+  completion.kind = kind;
+  return completion;
+}
+
+// A completion whose connection is gone: tell its stream's producer to stop.
+inline void discard(Completion& completion) noexcept {
+  // Release: pairs with StreamWriter::peer_gone's acquire.
+  if (completion.stream) completion.stream->gone.store(true, std::memory_order_release);
+}
 
 // Thread safety: push() from any thread; drain() and close() from the owning loop's thread.
 // Bound: one completion per dispatched request, and dispatched requests are bounded by
-// connections × kPipelineDepthMax, so the queue needs no limit of its own.
+// connections × kPipelineDepthMax; stream bytes are bounded by their producer, which watches
+// StreamControl::unwritten_bytes (the event hub's per-client cap).
 class Inbox {
  public:
   // `wake` is called (under the lock, at most once per drain) when the queue becomes non-empty.
@@ -29,7 +56,10 @@ class Inbox {
   // Returns false, dropping the completion, once close() was called.
   bool push(Completion&& completion) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (closed_) return false;
+    if (closed_) {
+      discard(completion);
+      return false;
+    }
     const bool was_empty = items_.empty();
     items_.push_back(std::move(completion));
     if (was_empty && !drain_due_) wake_();
@@ -55,6 +85,7 @@ class Inbox {
   void close() {
     std::lock_guard<std::mutex> lock(mutex_);
     closed_ = true;
+    for (Completion& completion : items_) discard(completion);
     items_.clear();
   }
 
@@ -72,6 +103,11 @@ class SinkAccess {
   static ResponseSink make(std::shared_ptr<Inbox> inbox, uint32_t slot, uint32_t generation,
                            uint64_t sequence) noexcept {
     return ResponseSink(std::move(inbox), slot, generation, sequence);
+  }
+  static StreamWriter make_stream(std::shared_ptr<Inbox> inbox, uint32_t slot, uint32_t generation,
+                                  uint64_t sequence,
+                                  std::shared_ptr<StreamControl> control) noexcept {
+    return StreamWriter(std::move(inbox), slot, generation, sequence, std::move(control));
   }
 };
 

@@ -381,8 +381,11 @@ void UringLoop::drain_inbox() {
   const int64_t now = steady_now_ms();
   for (Completion& completion : drained_) {
     UringConnection* c = table_.find(completion.slot, completion.generation);
-    if (c == nullptr || c->dropping) continue;  // The connection is gone: drop the answer.
-    c->core->on_response(completion.sequence, std::move(completion.response), now);
+    if (c == nullptr || c->dropping) {  // The connection is gone: drop the answer.
+      discard(completion);
+      continue;
+    }
+    c->core->on_completion(std::move(completion), now);
     pump(completion.slot);
   }
   drained_.clear();

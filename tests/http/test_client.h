@@ -99,6 +99,16 @@ class TestClient {
       line = end + 2;
     }
     if (!with_body) return response;
+    if (response.headers.count("content-length") == 0) {
+      // A stream (Server-Sent Events): its body is read with read_event(). Else the body runs
+      // to the connection's close.
+      if (response.headers["content-type"].rfind("text/event-stream", 0) == 0) return response;
+      while (fill()) {
+      }
+      response.body = std::move(buffer_);
+      buffer_.clear();
+      return response;
+    }
     const std::size_t length = std::stoul(response.headers["content-length"]);
     while (buffer_.size() < length) {
       if (!fill()) return std::nullopt;
@@ -109,6 +119,18 @@ class TestClient {
   }
 
  public:
+  // The next Server-Sent Events block (lines up to a blank line, without it) after a stream's
+  // head; nullopt on EOF or timeout.
+  std::optional<std::string> read_event() {
+    std::size_t end;
+    while ((end = buffer_.find("\n\n")) == std::string::npos) {
+      if (!fill()) return std::nullopt;
+    }
+    std::string block = buffer_.substr(0, end);
+    buffer_.erase(0, end + 2);
+    return block;
+  }
+
   // True when the server closed the connection (EOF or reset) with no further bytes.
   bool closed_by_peer() {
     if (!buffer_.empty()) return false;

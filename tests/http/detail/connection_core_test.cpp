@@ -36,7 +36,7 @@ class ConnectionCoreTest : public ::testing::Test {
     for (Completion& c : completions) {
       ASSERT_EQ(c.slot, 7u);
       ASSERT_EQ(c.generation, 3u);
-      core_->on_response(c.sequence, std::move(c.response), 0);
+      core_->on_completion(std::move(c), 0);
     }
   }
   std::string take_output() {
@@ -173,6 +173,94 @@ TEST_F(ConnectionCoreTest, PipelineDepthIsBounded) {
   handler_.sinks[0].send(HttpResponse{});
   deliver();
   EXPECT_EQ(handler_.requests.size(), kPipelineDepthMax + 1);  // Room for one more.
+}
+
+// --- streamed responses (Server-Sent Events) ---------------------------------------------
+
+TEST_F(ConnectionCoreTest, AStreamSendsItsHeadWithoutLengthThenItsBytesAsTheyCome) {
+  core_->on_received("GET /events HTTP/1.1\r\n\r\n", 0);
+  ASSERT_EQ(handler_.sinks.size(), 1u);
+  StreamWriter stream =
+      handler_.sinks[0].start_stream(HttpResponse{200, {{"Content-Type", "text/event-stream"}}, "x", false});
+  ASSERT_TRUE(stream.write("data: 1\n\n"));
+  deliver();
+  const std::string head_and_first = take_output();
+  EXPECT_EQ(head_and_first.find("Content-Length"), std::string::npos);
+  EXPECT_NE(head_and_first.find("Connection: close\r\n\r\ndata: 1\n\n"), std::string::npos);
+  EXPECT_FALSE(core_->wants_close());
+  EXPECT_EQ(core_->deadline_ms(), kNoDeadline);  // A quiet stream is not an idle connection.
+  ASSERT_TRUE(stream.write("data: 2\n\n"));
+  deliver();
+  EXPECT_EQ(take_output(), "data: 2\n\n");
+  EXPECT_EQ(stream.unwritten_bytes(), 0);
+  stream.close();
+  deliver();
+  EXPECT_TRUE(core_->wants_close());
+}
+
+TEST_F(ConnectionCoreTest, StreamBytesWaitBehindEarlierPipelinedAnswers) {
+  core_->on_received("GET /slow HTTP/1.1\r\n\r\nGET /events HTTP/1.1\r\n\r\n", 0);
+  ASSERT_EQ(handler_.sinks.size(), 2u);
+  StreamWriter stream = handler_.sinks[1].start_stream(HttpResponse{200, {}, {}, false});
+  ASSERT_TRUE(stream.write("early"));
+  deliver();
+  EXPECT_TRUE(take_output().empty());
+  EXPECT_EQ(stream.unwritten_bytes(), 5);  // Counted while it waits.
+  handler_.sinks[0].send(HttpResponse{200, {}, "first", false});
+  deliver();
+  const std::string out = take_output();
+  const std::size_t first = out.find("first");
+  const std::size_t early = out.find("early");
+  ASSERT_NE(first, std::string::npos);
+  ASSERT_NE(early, std::string::npos);
+  EXPECT_LT(first, early);
+}
+
+TEST_F(ConnectionCoreTest, RequestsPipelinedBehindAStreamAreNotAnswered) {
+  core_->on_received("GET /events HTTP/1.1\r\n\r\n", 0);
+  StreamWriter stream = handler_.sinks[0].start_stream(HttpResponse{200, {}, {}, false});
+  deliver();
+  (void)take_output();
+  core_->on_received("GET /after HTTP/1.1\r\n\r\n", 0);
+  EXPECT_EQ(handler_.requests.size(), 1u);
+  EXPECT_FALSE(core_->wants_read());
+}
+
+TEST_F(ConnectionCoreTest, TheProducerLearnsWhenTheConnectionIsGone) {
+  core_->on_received("GET /events HTTP/1.1\r\n\r\n", 0);
+  StreamWriter stream = handler_.sinks[0].start_stream(HttpResponse{200, {}, {}, false});
+  deliver();
+  EXPECT_FALSE(stream.peer_gone());
+  core_.reset();  // The transport released the connection.
+  EXPECT_TRUE(stream.peer_gone());
+  EXPECT_FALSE(stream.write("late"));
+}
+
+TEST_F(ConnectionCoreTest, AStreamWhoseOpenNeverArrivedIsGoneForItsProducer) {
+  core_->on_received("GET /events HTTP/1.1\r\n\r\n", 0);
+  inbox_->close();  // The loop stopped before delivering the head.
+  StreamWriter stream = handler_.sinks[0].start_stream(HttpResponse{200, {}, {}, false});
+  EXPECT_TRUE(stream.peer_gone());
+}
+
+TEST_F(ConnectionCoreTest, ShutdownEndsAnOpenStreamAfterWhatIsQueued) {
+  core_->on_received("GET /events HTTP/1.1\r\n\r\n", 0);
+  StreamWriter stream = handler_.sinks[0].start_stream(HttpResponse{200, {}, {}, false});
+  ASSERT_TRUE(stream.write("last"));
+  deliver();
+  core_->begin_shutdown(0);
+  EXPECT_FALSE(core_->wants_close());  // "last" is still owed.
+  EXPECT_NE(take_output().find("last"), std::string::npos);
+  EXPECT_TRUE(core_->wants_close());
+}
+
+TEST_F(ConnectionCoreTest, AStalledStreamReaderHitsTheWriteTimeout) {
+  core_->on_received("GET /events HTTP/1.1\r\n\r\n", 0);
+  StreamWriter stream = handler_.sinks[0].start_stream(HttpResponse{200, {}, {}, false});
+  ASSERT_TRUE(stream.write("data"));
+  deliver();
+  (void)core_->pending_output();  // Handed to the socket, never written.
+  EXPECT_EQ(core_->deadline_ms(), CoreLimits{}.write_timeout_ms);
 }
 
 }  // namespace
