@@ -37,7 +37,9 @@ po::options_description describe_options() {
       ("read-timeout-ms", po::value<uint32_t>(), "a request must arrive within this (10000)")
       ("idle-timeout-ms", po::value<uint32_t>(), "idle keep-alive connections close (60000)")
       ("write-timeout-ms", po::value<uint32_t>(), "a stalled response write drops (10000)")
-      ("shutdown-deadline-ms", po::value<uint32_t>(), "in-flight requests get this long (5000)");
+      ("shutdown-deadline-ms", po::value<uint32_t>(), "in-flight requests get this long (5000)")
+      ("max-sse-clients", po::value<uint32_t>(), "open event streams; beyond → 503 (10000)")
+      ("sse-heartbeat-ms", po::value<uint32_t>(), "a quiet stream gets ': ping' (15000)");
   return options;
 }
 
@@ -125,6 +127,9 @@ Status apply_numbers(const po::variables_map& vm, DaemonConfig& config) {
            set_uint(vm, "write-timeout-ms", 1, kTimeoutMsMax, server.write_timeout_ms),
            set_uint(vm, "shutdown-deadline-ms", 0, kShutdownDeadlineMsMax,
                     config.shutdown_deadline_ms),
+           set_uint(vm, "max-sse-clients", 1, http::kSseClientsMaxLimit, config.events.clients_max),
+           set_uint(vm, "sse-heartbeat-ms", 1, http::kSseHeartbeatMsDefault,
+                    config.events.heartbeat_ms),
        }) {
     if (!status.is_ok()) return status;
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "daemon/status.h"
+#include "http/event_hub.h"
 #include "http/json_log.h"
 #include "http/server.h"
 
@@ -32,6 +33,7 @@ struct DaemonConfig {
   http::LogLevel log_level = http::LogLevel::kInfo;
   http::ServerOptions server;  // listen, threads, io mode, connection limits and timeouts.
   uint32_t shutdown_deadline_ms = kShutdownDeadlineMsDefault;
+  http::EventHubOptions events;  // max-sse-clients, sse-heartbeat-ms.
 };
 
 struct CommandLine {

@@ -124,8 +124,10 @@ void run_until_stopped(Service& service, http::JwtVerifier& verifier, const Syst
   }
 }
 
+// Destroyed in reverse order: the hub outlives the Service, whose writer calls it until it stops.
 struct Running {
   std::unique_ptr<http::JwtVerifier> verifier;
+  std::unique_ptr<http::EventHub> events;
   std::unique_ptr<Service> service;
   std::unique_ptr<http::ApiHandler> handler;
   std::unique_ptr<http::HttpServer> server;
@@ -150,9 +152,11 @@ Status start(const DaemonConfig& config, const Clock& clock, http::JsonLog& log,
   service_options.data_dir = config.data_dir;
   service_options.shm_name = config.shm_name;
   service_options.activities_max = config.max_activities;
-  auto service = Service::open(service_options, clock, nullptr);
+  running.events = std::make_unique<http::EventHub>(config.events, log);
+  auto service = Service::open(service_options, clock, running.events.get());
   if (!service.is_ok()) return service.status();
   running.service = std::move(service).value();
+  running.events->start(*running.service);
   auto seed = http::RequestIdGenerator::random_seed();
   if (!seed.is_ok()) return seed.status();
   http::ApiOptions api_options;
@@ -164,6 +168,7 @@ Status start(const DaemonConfig& config, const Clock& clock, http::JsonLog& log,
   if (!server.is_ok()) return server.status();
   running.server = std::move(server).value();
   running.handler->set_server(running.server.get());
+  running.handler->set_event_hub(running.events.get());
   return Status::ok();
 }
 
@@ -182,11 +187,13 @@ void log_listening(const DaemonConfig& config, const http::HttpServer& server,
   log.write(http::LogLevel::kInfo, "listening", std::move(fields));
 }
 
-// Stops in the order that keeps every acknowledged change durable: no new connections, answers
-// for what was dispatched (their commits finish meanwhile), then the writer drains and stops.
+// Stops in the order that keeps every acknowledged change durable: no new connections, event
+// streams closed (they would otherwise hold their connections to the deadline), answers for what
+// was dispatched (their commits finish meanwhile), then the writer drains and stops.
 void shut_down(const DaemonConfig& config, Running& running) {
+  if (running.server) running.server->stop_accepting();
+  if (running.events) running.events->stop();
   if (running.server) {
-    running.server->stop_accepting();
     running.server->stop(std::chrono::milliseconds(config.shutdown_deadline_ms));
     running.handler->set_server(nullptr);
   }

@@ -35,8 +35,8 @@ void dispatch_allowed(const ExchangePtr& exchange) {
     case Route::kCapacity: return detail::get_capacity(exchange);
     case Route::kCapacityCheck: return detail::check_capacity(exchange);
     case Route::kAudit: return detail::get_audit(exchange);
-    case Route::kActivityEvents:
-    case Route::kMyEvents: return detail::get_events(exchange);
+    case Route::kActivityEvents: return detail::get_activity_events(exchange);
+    case Route::kMyEvents: return detail::get_my_events(exchange);
     case Route::kRsvps: return detail::create_rsvp(exchange);
     case Route::kRsvp:
       return method == verb::get ? detail::get_rsvp(exchange) : detail::cancel_rsvp(exchange);
@@ -91,6 +91,11 @@ void ApiHandler::handle(HttpRequest&& request, ResponseSink sink) {
   auto exchange = std::make_shared<detail::Exchange>(*context_, std::move(request),
                                                      std::move(sink), std::move(match));
   dispatch(exchange);
+}
+
+void ApiHandler::set_event_hub(EventHub* hub) noexcept {
+  // Release: publishes the hub to the io threads (acquire in the event endpoints).
+  context_->events.store(hub, std::memory_order_release);
 }
 
 HttpResponse ApiHandler::reject(RejectReason reason) {

@@ -8,7 +8,8 @@
 // headers. Changes answer from the Service's callback after the durable commit, possibly on the
 // writer thread; reads are answered on the io thread.
 //
-// The two Server-Sent Events endpoints are routed but answer 501 `not-implemented` for now.
+// The two Server-Sent Events endpoints hand their streams to the EventHub set with
+// set_event_hub(); without one they answer 501 `not-implemented`.
 //
 // Thread safety: handle() and reject() may run concurrently on every io thread; they never block
 // on I/O (reads are short LMDB read transactions inside the Service).
@@ -23,6 +24,7 @@
 
 #include "daemon/clock.h"
 #include "daemon/service.h"
+#include "http/event_hub.h"
 #include "http/json_log.h"
 #include "http/jwt_auth.h"
 #include "http/request_handler.h"
@@ -57,6 +59,9 @@ class ApiHandler final : public RequestHandler {
   // The server whose counters /metrics reports; may be set after start(). Null clears it.
   // REQUIRES: the server outlives the handler or is cleared first.
   void set_server(const HttpServer* server) noexcept;
+  // The hub that serves the event streams; null (the default) makes them answer 501.
+  // REQUIRES: the hub outlives the handler or is cleared first.
+  void set_event_hub(EventHub* hub) noexcept;
 
   void handle(HttpRequest&& request, ResponseSink sink) override;
   HttpResponse reject(RejectReason reason) override;

@@ -13,6 +13,7 @@
 
 #include "daemon/service.h"
 #include "http/api_handler.h"
+#include "http/event_hub.h"
 #include "http/detail/api_metrics.h"
 #include "http/detail/router.h"
 #include "http/identifiers.h"
@@ -38,6 +39,7 @@ struct ApiContext {
   RequestIdGenerator request_ids;
   ApiMetrics metrics;
   std::atomic<const HttpServer*> server{nullptr};
+  std::atomic<EventHub*> events{nullptr};  // Null: the SSE routes answer 501.
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -60,8 +62,14 @@ class Exchange {
   // A JSON body; `live` adds Cache-Control: no-store (live-state representations).
   void respond_json(int status, const picojson::value& body, Headers extra = {}, bool live = true);
   void respond_problem(const Problem& problem, Headers extra = {});
+  // Answers with a streamed body (Server-Sent Events): the head gets the same X-Request-Id,
+  // CORS headers, metrics and log line as respond(). REQUIRES: called once, instead of respond().
+  StreamWriter start_stream(HttpResponse head);
 
  private:
+  // X-Request-Id, CORS, metrics and the log line: what every answer's head gets.
+  void finish_head(HttpResponse& response);
+
   const std::chrono::steady_clock::time_point started_;
   ResponseSink sink_;
 };

@@ -45,8 +45,10 @@ void get_user_rsvps(const ExchangePtr& exchange);
 void get_healthz(const ExchangePtr& exchange);
 void get_readyz(const ExchangePtr& exchange);
 void get_metrics(const ExchangePtr& exchange);
-// Both SSE routes: 501 not-implemented until the event streams land.
-void get_events(const ExchangePtr& exchange);
+
+// event_endpoints.cpp (Server-Sent Events; 501 not-implemented without an EventHub)
+void get_activity_events(const ExchangePtr& exchange);
+void get_my_events(const ExchangePtr& exchange);
 
 // document_endpoints.cpp
 // docs/openapi.yaml as built into the binary, as application/yaml.

@@ -48,7 +48,7 @@ Exchange::Exchange(ApiContext& context_in, HttpRequest&& request_in, ResponseSin
   caller.request_id = request_id;
 }
 
-void Exchange::respond(HttpResponse response) {
+void Exchange::finish_head(HttpResponse& response) {
   response.headers.emplace_back("X-Request-Id", request_id);
   add_cors_headers(context.options.cors_origins, cors_origin, response.headers);
   const auto elapsed = std::chrono::steady_clock::now() - started_;
@@ -56,7 +56,16 @@ void Exchange::respond(HttpResponse response) {
       std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
   context.metrics.record(match.route, response.status, latency_us);
   log_request(*this, response.status, latency_us);
+}
+
+void Exchange::respond(HttpResponse response) {
+  finish_head(response);
   sink_.send(std::move(response));
+}
+
+StreamWriter Exchange::start_stream(HttpResponse head) {
+  finish_head(head);
+  return sink_.start_stream(std::move(head));
 }
 
 void Exchange::respond_json(int status, const picojson::value& body, Headers extra, bool live) {

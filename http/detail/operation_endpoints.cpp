@@ -32,6 +32,25 @@ uint64_t figure(const std::atomic<uint64_t>& counter) {
   return counter.load(std::memory_order_relaxed);  // Relaxed: a figure for scraping.
 }
 
+// Zeros without a hub, so that dashboards see the same series on every build.
+void render_events(std::string& out, const EventHub* hub) {
+  const EventHubMetrics zeros;
+  const EventHubMetrics& m = hub != nullptr ? hub->metrics() : zeros;
+  append_metric(out, "rsvpd_sse_clients", "gauge", "Open event streams.", figure(m.clients));
+  append_metric(out, "rsvpd_sse_events_sent_total", "counter",
+                "Events written to streams (first state, replay, live).",
+                figure(m.events_sent_total));
+  append_metric(out, "rsvpd_sse_events_coalesced_total", "counter",
+                "Capacity events skipped for a slow client (it later gets the latest state).",
+                figure(m.events_coalesced_total));
+  append_metric(out, "rsvpd_sse_clients_dropped_total", "counter",
+                "Streams closed because their client fell behind.",
+                figure(m.clients_dropped_total));
+  append_metric(out, "rsvpd_sse_clients_rejected_total", "counter",
+                "Stream requests answered 503 at the client cap.",
+                figure(m.clients_rejected_total));
+}
+
 void render_engine(std::string& out, const EngineMetrics& m) {
   append_metric(out, "rsvpd_commits_total", "counter", "LMDB write transactions committed.",
                 figure(m.commits_total));
@@ -104,8 +123,7 @@ void get_metrics(const ExchangePtr& exchange) {
   render_engine(text, context.service.metrics());
   // Acquire: pairs with set_server's release, so the server object is fully visible.
   render_server(text, context.server.load(std::memory_order_acquire));
-  append_metric(text, "rsvpd_sse_clients", "gauge", "Open event streams (SSE not served yet).",
-                0);
+  render_events(text, context.events.load(std::memory_order_acquire));
   append_metric(text, "rsvpd_jwt_signature_checks_total", "counter",
                 "Tokens verified by HMAC (cache misses).", context.verifier.signature_checks());
   HttpResponse response;
@@ -115,13 +133,5 @@ void get_metrics(const ExchangePtr& exchange) {
   exchange->respond(std::move(response));
 }
 
-void get_events(const ExchangePtr& exchange) {
-  Problem problem;
-  problem.status = 501;
-  problem.slug = "not-implemented";
-  problem.title = "Not Implemented";
-  problem.detail = "Server-Sent Events are not served by this build yet";
-  exchange->respond_problem(problem);
-}
 
 }  // namespace rsvpd::http::detail
