@@ -39,6 +39,7 @@ struct AsioConnection {
   bool send_pending = false;
   bool dropping = false;
   bool write_shut = false;
+  bool stream_buffer_bounded = false;  // bound_stream_send_buffer() done for its stream.
   std::optional<ConnectionCore> core;
   std::unique_ptr<char[]> buffer;  // kReceiveChunkBytes, allocated once per slot.
 };
@@ -134,6 +135,7 @@ void AsioLoop::open_connection(tcp::socket socket) {
   const uint32_t slot = table_.acquire();
   AsioConnection& c = table_.at(slot);
   c.receive_pending = c.send_pending = c.dropping = c.write_shut = false;
+  c.stream_buffer_bounded = false;
   if (!c.buffer) c.buffer = std::make_unique<char[]>(kReceiveChunkBytes);
   c.admitted = state_.admit_connection();
   c.core.emplace(state_.limits(), state_.handler(), inbox_, slot, c.generation,
@@ -151,6 +153,10 @@ void AsioLoop::pump(uint32_t slot) {
   AsioConnection& c = table_.at(slot);
   if (c.dropping) return;
   ConnectionCore& core = *c.core;
+  if (core.streaming() && !c.stream_buffer_bounded) {
+    bound_stream_send_buffer(c.socket->native_handle());
+    c.stream_buffer_bounded = true;
+  }
   if (!c.send_pending && !core.pending_output().empty()) do_send(slot);
   if (!c.send_pending && core.wants_close() && !c.write_shut) {
     // Half-close and drain, so the peer reads our last response instead of a reset.

@@ -75,6 +75,8 @@ class ConnectionCore {
   void on_written(std::size_t bytes, int64_t now_ms);
 
   bool wants_read() const noexcept;
+  // A streamed response has been opened on this connection (it stays the last response).
+  bool streaming() const noexcept { return stream_ != nullptr; }
   // The connection is done: everything owed is written; the transport should shut down writing
   // and linger (see kLingerMsMax), then close.
   bool wants_close() const noexcept;

@@ -96,4 +96,11 @@ void set_no_delay(int fd) noexcept {
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+void bound_stream_send_buffer(int fd) noexcept {
+  // Best effort: without it a slow stream reader is still dropped by the write timeout, only
+  // later.
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kStreamSendBufferBytes,
+                     sizeof kStreamSendBufferBytes);
+}
+
 }  // namespace rsvpd::http::detail

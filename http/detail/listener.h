@@ -24,4 +24,11 @@ std::string peer_address(int fd);
 // TCP_NODELAY: responses are written whole, so Nagle only adds latency.
 void set_no_delay(int fd) noexcept;
 
+// The kernel's send buffer for a streamed response (Server-Sent Events). Left to autotuning, a
+// loopback socket takes megabytes, so a client that stops reading would queue a long backlog in
+// the kernel instead of being coalesced to the latest state by its producer, which only sees the
+// bytes the socket has not taken. The kernel doubles the value for its bookkeeping.
+inline constexpr int kStreamSendBufferBytes = 32 * 1024;
+void bound_stream_send_buffer(int fd) noexcept;
+
 }  // namespace rsvpd::http::detail

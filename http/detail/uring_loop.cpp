@@ -58,7 +58,8 @@ struct UringConnection {
   bool receive_pending = false;
   bool send_pending = false;
   bool dropping = false;         // Being torn down; waits for pending completions.
-  bool write_shut = false;       // shutdown(SHUT_WR) done; lingering.
+  bool write_shut = false;
+  bool stream_buffer_bounded = false;  // bound_stream_send_buffer() done for its stream.       // shutdown(SHUT_WR) done; lingering.
   std::optional<ConnectionCore> core;
   std::unique_ptr<char[]> buffer;  // kReceiveChunkBytes, allocated once per slot.
 };
@@ -256,6 +257,7 @@ void UringLoop::open_connection(int fd) {
   UringConnection& c = table_.at(slot);
   c.fd = fd;
   c.receive_pending = c.send_pending = c.dropping = c.write_shut = false;
+  c.stream_buffer_bounded = false;
   if (!c.buffer) c.buffer = std::make_unique<char[]>(kReceiveChunkBytes);
   c.admitted = state_.admit_connection();
   c.core.emplace(state_.limits(), state_.handler(), inbox_, slot, c.generation,
@@ -272,6 +274,10 @@ void UringLoop::pump(uint32_t slot) {
   UringConnection& c = table_.at(slot);
   if (c.dropping) return;
   ConnectionCore& core = *c.core;
+  if (core.streaming() && !c.stream_buffer_bounded) {
+    bound_stream_send_buffer(c.fd);
+    c.stream_buffer_bounded = true;
+  }
   if (!c.send_pending && !core.pending_output().empty()) do_send(slot);
   if (!c.send_pending && core.wants_close() && !c.write_shut) {
     // Half-close and drain, so the peer reads our last response instead of a reset.
