@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -158,6 +159,8 @@ class DaemonProcess {
   static pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
     const pid_t pid = ::fork();
     if (pid == 0) {
+      // A test that crashes or is killed by its timeout must not leave a daemon running.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(fd, STDERR_FILENO);
       std::vector<char*> argv;
