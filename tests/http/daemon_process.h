@@ -54,6 +54,7 @@ class DaemonProcess {
   void set_base_args(std::vector<std::string> args) { base_args_ = std::move(args); }
 
   std::string data_dir() const { return dir_ + "/data"; }
+  const std::string& shm_name() const { return shm_name_; }
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
 
