@@ -61,6 +61,19 @@ inline picojson::object json_of(const ClientResponse& response) {
 }
 
 // The problem slug of a problem+json response ("" when it is not one).
+// One request on a fresh connection to 127.0.0.1:`port`, and its response (empty, with a test
+// failure, when none arrives within `receive_timeout_ms`).
+inline ClientResponse call_port(uint16_t port, int receive_timeout_ms, std::string_view method,
+                                std::string_view target, std::string_view body = {},
+                                std::string_view headers = {}) {
+  TestClient client(port, receive_timeout_ms);
+  EXPECT_TRUE(client.valid());
+  EXPECT_TRUE(client.send_all(TestClient::request(method, target, body, headers)));
+  std::optional<ClientResponse> response = client.read_response();
+  EXPECT_TRUE(response.has_value()) << method << " " << target;
+  return response.value_or(ClientResponse{});
+}
+
 inline std::string slug_of(const ClientResponse& response) {
   const picojson::object body = json_of(response);
   auto type = body.find("type");

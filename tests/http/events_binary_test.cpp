@@ -98,11 +98,7 @@ class EventsBinaryTest : public ::testing::TestWithParam<std::string> {
 
   ClientResponse call(std::string_view method, std::string_view target, std::string_view body = {},
                       std::string_view headers = {}) {
-    TestClient client(daemon_.port(), kReadTimeoutMs);
-    EXPECT_TRUE(client.send_all(TestClient::request(method, target, body, headers)));
-    std::optional<ClientResponse> response = client.read_response();
-    EXPECT_TRUE(response.has_value()) << method << " " << target;
-    return response.value_or(ClientResponse{});
+    return call_port(daemon_.port(), kReadTimeoutMs, method, target, body, headers);
   }
   void create_activity(const std::string& id, int capacity) {
     const ClientResponse response =
