@@ -103,8 +103,13 @@ class ChromiumProcess {
     // Chromium's helpers are children of the browser or of its zygotes; killed together, they
     // would be left to init as zombies. As subreaper, this process inherits and reaps them.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
+      // A test process that dies without stop() (a crash, SIGPIPE, a ctest timeout) takes the
+      // browser with it; the helpers and crash handlers end when the browser does.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
       ::setpgid(0, 0);
       const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (fd >= 0) {
