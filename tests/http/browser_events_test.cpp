@@ -72,7 +72,7 @@ Observed observed(const std::vector<std::string>& bodies) {
     auto number = [&](const char* key) {
       const auto found = object.find(key);
       return found != object.end() && found->second.is<int64_t>() ? found->second.get<int64_t>()
-                                                                   : int64_t{-1};
+                                                                  : int64_t{-1};
     };
     report.stream = text("stream");
     report.n = number("n");
@@ -154,8 +154,9 @@ class BrowserEventsTest : public ::testing::Test {
   void SetUp() override {
     chromium_binary_ = find_chromium();
     if (!chromium_binary_) {
-      GTEST_SKIP() << "no chromium binary (not on PATH, RSVPD_CHROMIUM unset): the browser test "
-                      "needs Debian's chromium package, which scripts/install-deps.sh installs";
+      GTEST_SKIP() << "no chromium binary (RSVPD_CHROMIUM, else `chromium` on PATH): the "
+                      "browser test needs Debian's chromium package, which "
+                      "scripts/install-deps.sh installs";
     }
     page_html_ = read_page();
     ASSERT_FALSE(page_html_.empty()) << "cannot read " << RSVPD_BROWSER_EVENTS_PAGE;
@@ -190,9 +191,8 @@ class BrowserEventsTest : public ::testing::Test {
 
   // The activity's audit trail (the test writes far fewer entries than one page holds).
   std::vector<picojson::object> audit() {
-    const ClientResponse response =
-        call("GET", std::string("/api/v1/activities/") + kActivity + "/audit?limit=500", {},
-             admin_);
+    const ClientResponse response = call(
+        "GET", std::string("/api/v1/activities/") + kActivity + "/audit?limit=500", {}, admin_);
     EXPECT_EQ(response.status, 200) << response.body;
     picojson::object body = json_of(response);
     EXPECT_TRUE(body["next_after"].is<picojson::null>()) << "more than one page of audit";
@@ -328,12 +328,12 @@ TEST_P(BrowserTransportTest, BrowserFollowsCapacityAndItsUsersTransitionsAcrossO
   std::string alice_first;
   std::string dave;
   std::string alice_second;
-  ASSERT_TRUE(step([&] { alice_first = rsvp("alice"); })) << diagnostics();  // Confirmed: 2/2.
-  ASSERT_TRUE(step([&] { dave = rsvp("dave"); })) << diagnostics();          // Waitlisted.
-  ASSERT_TRUE(step([&] { cancel(alice_first); })) << diagnostics();          // Dave promoted.
-  ASSERT_TRUE(step([&] { alice_second = rsvp("alice"); })) << diagnostics(); // Waitlisted.
-  ASSERT_TRUE(step([&] { cancel(bob); })) << diagnostics();                  // Alice promoted.
-  ASSERT_TRUE(step([&] { cancel(dave); })) << diagnostics();                 // 1/2 confirmed.
+  ASSERT_TRUE(step([&] { alice_first = rsvp("alice"); })) << diagnostics();   // Confirmed: 2/2.
+  ASSERT_TRUE(step([&] { dave = rsvp("dave"); })) << diagnostics();           // Waitlisted.
+  ASSERT_TRUE(step([&] { cancel(alice_first); })) << diagnostics();           // Dave promoted.
+  ASSERT_TRUE(step([&] { alice_second = rsvp("alice"); })) << diagnostics();  // Waitlisted.
+  ASSERT_TRUE(step([&] { cancel(bob); })) << diagnostics();                   // Alice promoted.
+  ASSERT_TRUE(step([&] { cancel(dave); })) << diagnostics();                  // 1/2 confirmed.
 
   const Observed seen = observed(page_->reports());
   const std::vector<Report>& capacity = seen.at("capacity");

@@ -137,14 +137,14 @@ class PageServer {
     }
     arrived_.notify_all();
     std::string& text = connection->answer;
-    text = status == 200 ? "HTTP/1.1 200 OK\r\n"
+    text = status == 200   ? "HTTP/1.1 200 OK\r\n"
            : status == 204 ? "HTTP/1.1 204 No Content\r\n"
                            : "HTTP/1.1 404 Not Found\r\n";
     text += "Cache-Control: no-store\r\nConnection: close\r\n";
     // A 204 has no content and must not announce a length (RFC 9110, 8.6).
     if (status != 204) {
-      text += "Content-Type: " + content_type + "\r\nContent-Length: " +
-              std::to_string(content.size()) + "\r\n";
+      text += "Content-Type: " + content_type +
+              "\r\nContent-Length: " + std::to_string(content.size()) + "\r\n";
     }
     text += "\r\n" + content;
     boost::asio::async_write(connection->socket, boost::asio::buffer(connection->answer),
