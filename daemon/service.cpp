@@ -195,6 +195,7 @@ Status ServiceImpl::start() {
   context.batch_requests_max = options_.batch_requests_max;
   context.idempotency_ttl_ms = options_.idempotency_ttl_ms;
   writer_ = std::make_unique<Writer>(context, recovered->next_rsvp_id, recovered->next_audit_seq);
+  if (listener_ != nullptr) listener_->on_recovered(recovered->next_audit_seq - 1);
   // DESIGN.md §1.6: a crash may have left free seats beside waiting parties.
   Status promoted = writer_->promote_at_start(recovered->live_activity_ids);
   if (!promoted.is_ok()) return promoted;

@@ -177,6 +177,9 @@ struct AuditPage {
 class CommitListener {
  public:
   virtual ~CommitListener() = default;
+  // Called once by start(), after recovery and before any commit: the last audit seq in LMDB
+  // (0 for an empty store), so the listener knows where the feed stands before it moves.
+  virtual void on_recovered(uint64_t last_audit_seq) = 0;
   virtual void on_commit(const std::vector<AuditRecord>& entries) = 0;
 };
 

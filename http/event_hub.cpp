@@ -68,8 +68,7 @@ struct Subscriber {
 struct Joining {
   bool user = false;
   std::string key;  // Activity id or user id.
-  bool replay = false;
-  uint64_t after_seq = 0;
+  uint64_t after_seq = 0;  // User streams: replay from LMDB after this seq, then go live.
   StreamWriter stream;
 };
 
@@ -86,7 +85,7 @@ struct EventHub::State {
   bool overflowed = false;                               // entries hit kSsePendingEntriesMax.
   // Read by the writer without the lock to skip copying when nobody listens. Relaxed: a stale
   // read only copies entries nobody needs, or skips entries for a user registered later, whose
-  // replay (Last-Event-ID) reads LMDB anyway.
+  // admission replays from LMDB anyway.
   std::atomic<uint32_t> user_subscribers{0};
 
   // Hub thread only.
@@ -208,8 +207,7 @@ void Round::admit(Joining joining) {
   list.push_back(std::move(subscriber));
   // Relaxed: see State::user_subscribers.
   state_.user_subscribers.fetch_add(1, std::memory_order_relaxed);
-  if (joining.replay &&
-      replay(joining.key, joining.after_seq, list.back()) >= kSseReplayEntriesMax) {
+  if (replay(joining.key, joining.after_seq, list.back()) >= kSseReplayEntriesMax) {
     forget(list.back());  // More is owed than one replay sends: the client resumes from here.
   }
 }
@@ -349,7 +347,7 @@ bool EventHub::reserve_client() {
 void EventHub::release_client() { metrics_.clients.fetch_sub(1, std::memory_order_relaxed); }
 
 void EventHub::subscribe_activity(std::string activity_id, StreamWriter stream) {
-  Joining joining{false, std::move(activity_id), false, 0, std::move(stream)};
+  Joining joining{false, std::move(activity_id), 0, std::move(stream)};
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     if (state_->stopping) {
@@ -361,9 +359,8 @@ void EventHub::subscribe_activity(std::string activity_id, StreamWriter stream) 
   state_->wake.notify_one();
 }
 
-void EventHub::subscribe_user(std::string user_id, bool replay, uint64_t after_seq,
-                              StreamWriter stream) {
-  Joining joining{true, std::move(user_id), replay, after_seq, std::move(stream)};
+void EventHub::subscribe_user(std::string user_id, uint64_t after_seq, StreamWriter stream) {
+  Joining joining{true, std::move(user_id), after_seq, std::move(stream)};
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     if (state_->stopping) {
@@ -375,7 +372,16 @@ void EventHub::subscribe_user(std::string user_id, bool replay, uint64_t after_s
   state_->wake.notify_one();
 }
 
+void EventHub::on_recovered(uint64_t last_audit_seq) {
+  // Release: pairs with committed_seq()'s acquire (the value is all a reader needs).
+  committed_seq_.store(last_audit_seq, std::memory_order_release);
+}
+
 void EventHub::on_commit(const std::vector<AuditRecord>& entries) {
+  assert(!entries.empty() && entries.back().seq > committed_seq_.load(std::memory_order_relaxed));
+  // Release: pairs with committed_seq()'s acquire. Before the early return below: a live user
+  // stream starts after this seq whether or not anyone listened when it was committed.
+  committed_seq_.store(entries.back().seq, std::memory_order_release);
   // Relaxed: with no stream open there is nothing to tell; a stream opened meanwhile starts
   // from the committed state it reads itself.
   if (metrics_.clients.load(std::memory_order_relaxed) == 0) return;

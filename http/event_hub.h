@@ -12,7 +12,8 @@
 //   and marked stale; it gets the latest state once it has drained (coalescing: a slow client
 //   ends on the final state, not on a backlog). Event ids (the activity's last audit seq) only
 //   increase on a stream.
-// - User streams replay the caller's audit entries after Last-Event-ID from LMDB, then go live:
+// - User streams replay the caller's audit entries after Last-Event-ID (a new stream: after the
+//   seq committed when it was opened) from LMDB, then go live:
 //   the subscriber is registered before the replay is read and live entries at or below the last
 //   replayed seq are skipped, so there is no gap and no duplicate at the seam. Transitions cannot
 //   be coalesced: a client whose unwritten output exceeds stream_bytes_max is dropped (it
@@ -87,10 +88,18 @@ class EventHub final : public CommitListener {
   // Hands a stream over to the hub (the response head is already queued on it). The first event
   // follows from the hub thread. REQUIRES: a reserve_client() that returned true.
   void subscribe_activity(std::string activity_id, StreamWriter stream);
-  // `after_seq`: the client's Last-Event-ID; replay happens only when `replay` is set.
-  void subscribe_user(std::string user_id, bool replay, uint64_t after_seq, StreamWriter stream);
+  // The stream gets the user's entries after `after_seq` from LMDB at admission, then live ones.
+  // `after_seq`: the client's Last-Event-ID, or for a new stream committed_seq() read before its
+  // head was queued, so that nothing committed between the client's `open` and the admission is
+  // missed.
+  void subscribe_user(std::string user_id, uint64_t after_seq, StreamWriter stream);
+  // The last audit seq committed (from on_recovered, then every on_commit).
+  uint64_t committed_seq() const noexcept {
+    return committed_seq_.load(std::memory_order_acquire);  // Pairs with the writer's release.
+  }
 
-  // CommitListener: called by the writer thread after each commit. Never blocks on I/O.
+  // CommitListener: called by the writer thread. Never blocks on I/O.
+  void on_recovered(uint64_t last_audit_seq) override;
   void on_commit(const std::vector<AuditRecord>& entries) override;
 
   const EventHubMetrics& metrics() const noexcept { return metrics_; }
@@ -103,6 +112,7 @@ class EventHub final : public CommitListener {
   EventHubOptions options_;
   JsonLog& log_;
   EventHubMetrics metrics_;
+  std::atomic<uint64_t> committed_seq_{0};
   Service* service_ = nullptr;
   std::unique_ptr<State> state_;
   std::thread thread_;

@@ -99,8 +99,11 @@ void get_my_events(const ExchangePtr& exchange) {
     }
   }
   if (!reserve_stream(*exchange, *hub)) return;
-  hub->subscribe_user(exchange->caller.sub, after_seq.has_value(), after_seq.value_or(0),
-                      open_stream(*exchange));
+  // A new stream starts at what is committed before its head goes out: whatever commits between
+  // the client's `open` and the hub's admission is then replayed, so a client that books as soon
+  // as its stream opens still sees its own transition.
+  const uint64_t start_after = after_seq.value_or(hub->committed_seq());
+  hub->subscribe_user(exchange->caller.sub, start_after, open_stream(*exchange));
 }
 
 }  // namespace rsvpd::http::detail
