@@ -650,7 +650,16 @@ bool admin_token(const Options& o, std::string& token, std::string& error) {
   return true;
 }
 
+// This process's CPU seconds (user + system): what the subscribers took from the shared cores.
+double cpu_seconds() {
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  const auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 void print_and_write(const Options& o, Totals& t, const ProbeStats& p, uint64_t probes) {
+  const double cpu_s = cpu_seconds();
   const Quantiles ack = quantiles_ms(t.after_ack);
   const Quantiles send = quantiles_ms(t.after_send);
   std::printf("rsvpd-sse-bench  %s  activity=%s  subscribers=%d  probe every %d ms for %.1f s\n",
@@ -682,6 +691,7 @@ void print_and_write(const Options& o, Totals& t, const ProbeStats& p, uint64_t 
   std::printf("  checks      id violations %lu (%s), confirmed_seats decreases %lu\n",
               (unsigned long)t.id_violations, t.id_violations == 0 ? "OK" : "FAILED",
               (unsigned long)t.seats_decreases);
+  std::printf("  cpu         %.2f s (user + system) in this process\n", cpu_s);
   if (o.json_out.empty()) return;
   const auto quantiles_json = [](const Quantiles& q) {
     std::ostringstream out;
@@ -706,7 +716,7 @@ void print_and_write(const Options& o, Totals& t, const ProbeStats& p, uint64_t 
       << ",\n  \"events_per_subscriber_max\": " << t.events_max << ",\n  \"pings\": " << t.pings
       << ",\n  \"dropped\": " << t.dropped << ",\n  \"protocol_errors\": " << t.protocol_errors
       << ",\n  \"id_violations\": " << t.id_violations << ",\n  \"seats_decreases\": "
-      << t.seats_decreases
+      << t.seats_decreases << ",\n  \"cpu_s\": " << cpu_s
       << ",\n  \"caveat\": \"the subscribers share the machine's cores with the server\"\n}\n";
 }
 
