@@ -35,4 +35,9 @@ if(RSVPD_BUILD_TESTS AND COMMAND rsvpd_add_test)
   add_test(NAME loadgen_against_rsvpd COMMAND ${CMAKE_CURRENT_LIST_DIR}/loadgen/against_rsvpd.sh)
   set_tests_properties(loadgen_against_rsvpd PROPERTIES LABELS binary
     ENVIRONMENT "BUILD_DIR=${CMAKE_BINARY_DIR}")
+  # rsvpd-sse-bench's checks (ids, every probe seen by every subscriber) against the daemon, and a
+  # stand-in server with broken ids as the negative control.
+  add_test(NAME sse_bench_selftest COMMAND ${CMAKE_CURRENT_LIST_DIR}/loadgen/sse_selftest.sh)
+  set_tests_properties(sse_bench_selftest PROPERTIES LABELS binary
+    ENVIRONMENT "BUILD_DIR=${CMAKE_BINARY_DIR}")
 endif()

@@ -125,10 +125,11 @@ run_variant() {
   create_activity "$id"
   if [ "$name" = subscribers ]; then
     rm -f "$tmp/ready"
-    # The probes start 1 s after every stream is up, when the load's 1 s warmup ends, and last
-    # as long as its measured window.
+    # The probes start 1 s after every stream is up, when the load's 1 s warmup ends, and stop
+    # 1 s before its measured window does: the load's verification, which reads the activity's
+    # counts and then its listing, must not race the probe's RSVPs.
     timeout -s KILL $((duration + 120)) "$bin/rsvpd-sse-bench" --target "127.0.0.1:$port" \
-      --activity "$id" --subscribers "$subscribers" --probe-delay-s 1 --probe-duration-s "$duration" \
+      --activity "$id" --subscribers "$subscribers" --probe-delay-s 1 --probe-duration-s $((duration - 1)) \
       --secret-file "$tmp/data/jwt.secret" --ready-file "$tmp/ready" --json-out "$sse_json" \
       > "$tmp/sse-$1-$2.txt" 2>&1 &
     local bench=$!
