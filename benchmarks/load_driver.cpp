@@ -55,6 +55,7 @@ struct Options {
   std::string secret_file;
   std::string token;
   std::string json_out;
+  std::string activity_id;  // hot: book this existing activity instead of creating one.
   bool verify = true;
 };
 
@@ -87,6 +88,8 @@ bool parse_options(int argc, char** argv, Options& o) {
     ("secret-file", po::value(&o.secret_file), "the daemon's jwt.secret, to mint an admin token")
     ("token", po::value(&o.token), "an admin bearer token (instead of --secret-file)")
     ("json-out", po::value(&o.json_out), "write the results as JSON to this file")
+    ("activity-id", po::value(&o.activity_id),
+     "hot: book this existing activity (e.g. one others watch) instead of creating one")
     ("no-verify", "skip the invariant check after the run");
   po::variables_map vm;
   try {
@@ -138,6 +141,9 @@ bool validate(const Options& o, Plan& plan, std::string& error) {
       o.capacity > kCapacityMax || o.guests < 0 || o.guests > kGuestsMax ||
       o.user_tokens < 0 || o.user_tokens > kUserTokensMax) {
     return error = "--activities, --capacity, --guests or --user-tokens out of range", false;
+  }
+  if (!o.activity_id.empty() && plan.scenario != Scenario::kHot) {
+    return error = "--activity-id goes with --scenario hot", false;
   }
   int cancel = 0;
   if (std::sscanf(o.mix.c_str(), "%d:%d:%d", &plan.read_percent, &plan.rsvp_percent, &cancel) != 3 ||
@@ -206,8 +212,19 @@ bool mint_tokens(const Options& o, Plan& plan, std::string& error) {
   return true;
 }
 
-// Creates the run's activities through the API; false with the first failure.
+// Creates the run's activities through the API; false with the first failure. With
+// --activity-id, checks that the given activity exists and uses it instead.
 bool create_activities(ApiClient& client, const Options& o, Plan& plan, std::string& error) {
+  if (!o.activity_id.empty()) {
+    const auto reply = client.call("GET", "/api/v1/activities/" + o.activity_id);
+    if (!reply || reply->status != 200) {
+      error = "activity " + o.activity_id + ": " +
+              (reply ? std::to_string(reply->status) + " " + reply->body : client.last_error());
+      return false;
+    }
+    plan.activity_ids.push_back(o.activity_id);
+    return true;
+  }
   int count = o.activities > 0 ? o.activities : 100;
   if (plan.scenario == Scenario::kHot) count = 1;
   for (int i = 0; i < count; ++i) {
@@ -346,7 +363,10 @@ int run(int argc, char** argv) {
                      static_cast<double>(plan.duration_ns);
   VerifyReport report;
   const bool verified = uses_api && o.verify;
-  if (verified) report = verify_run(client, plan.activity_ids, stats.records, stats.unanswered_rsvps);
+  if (verified) {
+    report = verify_run(client, plan.activity_ids, stats.records, stats.unanswered_rsvps,
+                        !o.activity_id.empty());
+  }
   print_table(o, plan, stats, rps, verified ? &report : nullptr);
   if (!o.json_out.empty() && !write_json(o.json_out, o, plan, stats, rps, verified ? &report : nullptr)) {
     std::cerr << "rsvpd-load: cannot write " << o.json_out << "\n";

@@ -10,6 +10,16 @@ target_include_directories(rsvpd-load PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(rsvpd-load PRIVATE rsvpd_http Boost::program_options Threads::Threads
   rsvpd_options)
 
+# rsvpd-sse-bench: N event-stream subscribers on one activity and the delay from an acknowledged
+# RSVP to its event (compare/sse_fanout.sh). Shares the driver's blocking client and histogram.
+add_executable(rsvpd-sse-bench
+  ${CMAKE_CURRENT_LIST_DIR}/sse_subscribers.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/loadgen/api_client.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/loadgen/http_response.cpp)
+target_include_directories(rsvpd-sse-bench PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(rsvpd-sse-bench PRIVATE rsvpd_http Boost::program_options Threads::Threads
+  rsvpd_options)
+
 # The driver's pure parts (histogram, response parser) are unit-tested; the test mirrors the
 # source path under tests/ but is registered here, with the rest of the driver.
 if(RSVPD_BUILD_TESTS AND COMMAND rsvpd_add_test)
@@ -24,5 +34,10 @@ if(RSVPD_BUILD_TESTS AND COMMAND rsvpd_add_test)
   # The same verification against the real daemon under load.
   add_test(NAME loadgen_against_rsvpd COMMAND ${CMAKE_CURRENT_LIST_DIR}/loadgen/against_rsvpd.sh)
   set_tests_properties(loadgen_against_rsvpd PROPERTIES LABELS binary
+    ENVIRONMENT "BUILD_DIR=${CMAKE_BINARY_DIR}")
+  # rsvpd-sse-bench's checks (ids, every probe seen by every subscriber) against the daemon, and a
+  # stand-in server with broken ids as the negative control.
+  add_test(NAME sse_bench_selftest COMMAND ${CMAKE_CURRENT_LIST_DIR}/loadgen/sse_selftest.sh)
+  set_tests_properties(sse_bench_selftest PROPERTIES LABELS binary
     ENVIRONMENT "BUILD_DIR=${CMAKE_BINARY_DIR}")
 endif()

@@ -58,8 +58,11 @@ struct VerifyReport {
 inline constexpr std::size_t kProblemsKeptMax = 20;
 
 // REQUIRES: `client` carries an admin (or host) token. `unanswered_rsvps` is how many RSVP
-// requests of the run got no answer (timeouts, transport errors).
+// requests of the run got no answer (timeouts, transport errors). `shared_activities`: the
+// activities existed before the run (rsvpd-load --activity-id) and others may book them too, so
+// RSVPs listed that the run never made are expected and counted only; every other check holds.
 VerifyReport verify_run(ApiClient& client, const std::vector<std::string>& activity_ids,
-                        const std::vector<RsvpRecord>& records, uint64_t unanswered_rsvps);
+                        const std::vector<RsvpRecord>& records, uint64_t unanswered_rsvps,
+                        bool shared_activities = false);
 
 }  // namespace rsvpd::loadgen
