@@ -23,7 +23,8 @@
 # Usage: benchmarks/compare/alternatives.sh [--pairs 2] [--duration 5] [--connections "64 1000"]
 #          [--scenarios "spread hot"] [--systems "rsvpd pg redis nginx"]
 #          [--curve "1 16 64 256 1000 4000"] [--curve-duration 3] [--curve-scenario hot]
-#          [--curve-pairs 1] [--pg-curve-max 1000] [--out build/bench-alternatives.txt]
+#          [--curve-pairs 1] [--pg-curve-max 1000] [--out build/bench-alternatives.txt] [--replot]
+# --replot only redraws the PNG from an earlier run's -curve.tsv (same --out).
 # Writes FILE (report), FILE without .txt + .tsv (raw runs), .json (medians and ratios),
 # -curve.tsv and -scaling.png. Env: BUILD_DIR, RSVPD_BIN, RSVPD_THREADS (default 1), LOAD_THREADS
 # (rsvpd-load -t, pgbench -j, redis-benchmark --threads; default 1).
@@ -48,6 +49,7 @@ curve_pairs=1
 # PostgreSQL forks a backend per connection: pgbench took ~60 s just to open 4,000 on this box,
 # more than a curve point's whole budget, so its curve stops here (said in the report).
 pg_curve_max=1000
+replot=0
 out="$build/bench-alternatives.txt"
 readonly kPairsMax=10 kDurationMax=60 kReadyPollsMax=100 kCapacity=1000 kSpreadActivities=100
 # Every client run is bounded: the measured time plus setup, drain and verification.
@@ -66,6 +68,7 @@ while [ $# -gt 0 ]; do
     --curve-pairs) curve_pairs=$2; shift 2 ;;
     --pg-curve-max) pg_curve_max=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --replot) replot=1; shift ;;
     -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "alternatives: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -462,7 +465,31 @@ run_one() {  # PHASE SYSTEM SCENARIO CONNS PAIR DURATION
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$(echo "$res" | tr ' ' '\t')" | tee -a "$base.tsv"
 }
 
+# plot_curve: the scaling curve from $base-curve.tsv, throughput and p99 side by side (log-log).
+plot_curve() {
+  gnuplot <<GP || echo "alternatives: gnuplot failed; the curve is in $base-curve.tsv" >&2
+set terminal pngcairo size 1200,520 noenhanced
+set output "$base-scaling.png"
+set multiplot layout 1,2 title "rsvpd vs alternatives, $curve_scenario activity (nginx: static 200), closed loop, one run on 2 shared cores"
+set logscale xy
+set grid
+set xlabel "connections"
+set datafile missing "NaN"
+set key top left
+set title "throughput (durable reserves / s)"
+plot for [i=2:*:2] "$base-curve.tsv" using 1:i with linespoints lw 2 title columnhead(i)
+set title "p99 latency (ms)"
+set key top left
+plot for [i=3:*:2] "$base-curve.tsv" using 1:i with linespoints lw 2 title columnhead(i)
+unset multiplot
+GP
+}
+
 # ---------------------------------------------------------------- the run
+if [ "$replot" = 1 ]; then
+  [ -s "$base-curve.tsv" ] || { echo "alternatives: no $base-curve.tsv to replot" >&2; exit 2; }
+  plot_curve; echo "alternatives: redrew $base-scaling.png"; exit 0
+fi
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 has() { case " $systems " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 has nginx && start_nginx
@@ -547,7 +574,7 @@ L.append("goals: >= 50x PostgreSQL on the hot activity with lower p99; >= 2x Red
 for r in ratios:
     if r["other"] == "pg" and r["scenario"] == "hot":
         met = r["throughput_ratio"] >= 50 and (r["p99_ratio_other_over_rsvpd"] or 0) > 1
-        L.append(f"  hot {r['conns']:>5} conns vs pg:    {r['throughput_ratio']:.1f}x, p99 {r['p99_ratio_other_over_rsvpd']:.1f}x lower -> {'MET' if met else 'NOT MET'}")
+        L.append(f"  {'hot':<6} {r['conns']:>5} conns vs pg:    {r['throughput_ratio']:.1f}x, p99 {r['p99_ratio_other_over_rsvpd']:.1f}x lower -> {'MET' if met else 'NOT MET'}")
     if r["other"] == "redis":
         met = r["throughput_ratio"] >= 2
         L.append(f"  {r['scenario']:<6} {r['conns']:>5} conns vs redis: {r['throughput_ratio']:.2f}x -> {'MET' if met else 'NOT MET'}")
@@ -563,7 +590,8 @@ with open(cout, "w") as f:
         cells, tsv = [], [str(c)]
         for s in systems:
             v = table.get(("curve", s, "static" if s == "nginx" else curve_scenario, c))
-            cells.append(f"{v['req_per_s']:>10.0f} ({v['p99_ms']:>8.1f})" if v else f"{'failed':>21}")
+            missing = "skipped" if s == "pg" and c > int(pg_curve_max) else "failed"
+            cells.append(f"{v['req_per_s']:>10.0f} ({v['p99_ms']:>8.1f})" if v else f"{missing:>21}")
             tsv += [f"{v['req_per_s']:.1f}", f"{v['p99_ms']:.3f}"] if v else ["NaN", "NaN"]
         L.append(f"{c:>6}" + "".join(f"{x:>22}" for x in cells))
         f.write("\t".join(tsv) + "\n")
@@ -579,17 +607,5 @@ json.dump({"started": started, "pairs": int(pairs), "duration_s": int(duration),
 print(text, end="")
 PY
 
-# The curve: throughput (log y) against connections (log x), one line per system.
-gnuplot <<GP || echo "alternatives: gnuplot failed; the curve is in $base-curve.tsv" >&2
-set terminal pngcairo size 900,560 noenhanced
-set output "$base-scaling.png"
-set title "Reserve throughput vs connections ($curve_scenario activity; nginx: static 200), one run, 2 shared cores"
-set xlabel "connections (closed loop)"
-set ylabel "requests / s (durable reserve)"
-set logscale xy
-set grid
-set key outside right top
-set datafile missing "NaN"
-plot for [i=2:*:2] "$base-curve.tsv" using 1:i with linespoints lw 2 title columnhead(i)
-GP
+plot_curve
 echo "alternatives: results written to $out ($base.tsv, $base.json, $base-curve.tsv, $base-scaling.png)"
