@@ -24,7 +24,9 @@
 #          [--scenarios "spread hot"] [--systems "rsvpd pg redis nginx"]
 #          [--curve "1 16 64 256 1000 4000"] [--curve-duration 3] [--curve-scenario hot]
 #          [--curve-pairs 1] [--pg-curve-max 1000] [--out build/bench-alternatives.txt] [--replot]
-# --replot only redraws the PNG from an earlier run's -curve.tsv (same --out).
+# --replot only redraws the PNG from an earlier run's -curve.tsv (same --out). --self-check is the
+# negative control of the pg and redis checks: it overbooks activity 1 after each of their runs,
+# so every pg and redis row must then say FAILED.
 # Writes FILE (report), FILE without .txt + .tsv (raw runs), .json (medians and ratios),
 # -curve.tsv and -scaling.png. Env: BUILD_DIR, RSVPD_BIN, RSVPD_THREADS (default 1), LOAD_THREADS
 # (rsvpd-load -t, pgbench -j, redis-benchmark --threads; default 1).
@@ -50,6 +52,7 @@ curve_pairs=1
 # more than a curve point's whole budget, so its curve stops here (said in the report).
 pg_curve_max=1000
 replot=0
+self_check=0
 out="$build/bench-alternatives.txt"
 readonly kPairsMax=10 kDurationMax=60 kReadyPollsMax=100 kCapacity=1000 kSpreadActivities=100
 # Every client run is bounded: the measured time plus setup, drain and verification.
@@ -69,7 +72,8 @@ while [ $# -gt 0 ]; do
     --pg-curve-max) pg_curve_max=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --replot) replot=1; shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    --self-check) self_check=1; shift ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "alternatives: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -358,6 +362,11 @@ SQL
   (cd "$logdir" && timeout -s KILL $((total_s + kRunSlackS)) pgbench -n -h 127.0.0.1 -p "$pg_port" -U bench \
     -c "$2" -j "$load_threads" -T "$total_s" -M prepared -D nact="$nact" -f "$tmp/pg/reserve.sql" \
     -l --log-prefix=tx postgres > "$tmp/pgbench.txt" 2>&1) || true
+  if [ "$self_check" = 1 ]; then  # the negative control: overbook activity 1 behind pgbench's back
+    "${psql_cmd[@]}" -c "INSERT INTO rsvps (activity_id, user_id, party_size, status)
+      VALUES (1, 'self-check', $((kCapacity + 1)), 'confirmed');
+      UPDATE activities SET confirmed_seats = confirmed_seats + $((kCapacity + 1)) WHERE id = 1;"
+  fi
   verify=$("${psql_cmd[@]}" -At <<'SQL'
 WITH r AS (
   SELECT activity_id,
@@ -439,6 +448,10 @@ measure_redis() {  # SCENARIO CONNS DURATION
   n=$(python3 -c "import sys; r,d,c=map(float,sys.argv[1:]); print(int(max(r*d, 4*c, 200)))" "$rate" "$3" "$2")
   redis_bench "$2" "$n" "$nact" $(($3 * 4 + kRunSlackS))
   local verify
+  if [ "$self_check" = 1 ]; then  # the negative control: overbook activity 1 behind the script's back
+    "${redis_cli[@]}" HSET r:1 self-check "c:999999999:$((kCapacity + 1))" > /dev/null
+    "${redis_cli[@]}" HINCRBY a:1 confirmed_seats $((kCapacity + 1)) > /dev/null
+  fi
   verify=$("${redis_cli[@]}" EVAL "$(cat "$tmp/redis/verify.lua")" 0 "$nact" | tr '\n' ' ')
   python3 - "$tmp/redis-bench.txt" "$n" "$verify" <<'PY'
 import csv, sys
@@ -449,7 +462,7 @@ if len(rows) < 2:
 h = dict(zip(rows[0], rows[1]))
 ok = bad == 0 and stored + dups == n
 print(float(h["rps"]), float(h["p50_latency_ms"]), float(h["p99_latency_ms"]),
-      ("ok" if ok else "FAILED") + ("" if dups == 0 else f"(dups={dups})"), n)
+      ("ok" if ok else f"FAILED(bad={bad},rows={stored},requests={n})") + ("" if dups == 0 else f"(dups={dups})"), n)
 PY
 }
 
