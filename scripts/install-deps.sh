@@ -12,6 +12,7 @@ packages=(
   python3 systemd
   nginx wrk
   chromium
+  postgresql redis-server redis-tools gnuplot-nox
 )
 
 # npm tools live outside the repository and the build directory, so that neither `git status`
