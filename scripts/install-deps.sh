@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 systemd
   nginx wrk
+  clang clang-14 libclang-rt-14-dev
 )
 
 # npm tools live outside the repository and the build directory, so that neither `git status`
