@@ -309,8 +309,14 @@ Result<JwtVerifier::Claims> JwtVerifier::decode(std::string_view token, const st
                  static_cast<int>(secret.size()));
   JwtHandle jwt(raw);
   if (error != 0 || jwt == nullptr) return unauthenticated("bad-signature");
-  // libjwt verified with the header's algorithm; only HS256 is ours (DESIGN.md §4).
-  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) return unauthenticated("alg-not-hs256");
+  // libjwt verified with the header's algorithm; only HS256 is ours (DESIGN.md §4). libjwt
+  // also maps the name ignoring case ("hs256"); alg names are case-sensitive (RFC 7515
+  // §4.1.1), so the header must say exactly "HS256" (found by tests/fuzz/fuzz_jwt).
+  const char* alg = jwt_get_header(jwt.get(), "alg");
+  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256 || alg == nullptr ||
+      std::strcmp(alg, "HS256") != 0) {
+    return unauthenticated("alg-not-hs256");
+  }
   Result<picojson::value> parsed = claims_of(jwt.get());
   if (!parsed.is_ok()) return parsed.status();
   const picojson::object& claims = parsed->get<picojson::object>();

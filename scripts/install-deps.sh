@@ -13,6 +13,7 @@ packages=(
   nginx wrk
   chromium
   postgresql redis-server redis-tools gnuplot-nox
+  clang clang-14 libclang-rt-14-dev
 )
 
 # npm tools live outside the repository and the build directory, so that neither `git status`

@@ -124,6 +124,7 @@ class ConnectionCore {
   std::string remote_address_;
 
   std::optional<Parser> parser_;
+  std::size_t header_bytes_ = 0;   // Header bytes of the current request the parser consumed.
   std::string input_;              // Received bytes the parser has not consumed.
   std::deque<Slot> slots_;         // Dispatched requests awaiting their turn to be written.
   uint64_t first_sequence_ = 0;    // Sequence number of slots_.front().

@@ -120,6 +120,17 @@ TEST_F(JwtVerifierTest, RejectsOtherHmacAlgorithmsSignedWithOurSecret) {
   EXPECT_EQ(reason(sign_with(JWT_ALG_HS256, kSecret, claims())), "ok");
 }
 
+// Found by tests/fuzz/fuzz_jwt (corpus/jwt/regression_alg_lowercase.txt): libjwt reads the
+// header's alg ignoring case, so {"alg":"hs256"} passed as HS256. The token is that input's:
+// header {"typ":"JWT","alg":"hs256"}, claims {"sub":"alice","exp":4102444800}, HMAC-SHA256 with
+// kSecret.
+TEST_F(JwtVerifierTest, RejectsAlgNamesDifferingOnlyInCase) {
+  EXPECT_EQ(reason("eyJ0eXAiOiJKV1QiLCJhbGciOiJoczI1NiJ9."
+                   "eyJzdWIiOiJhbGljZSIsImV4cCI6NDEwMjQ0NDgwMH0."
+                   "Sj4_M6CFZEuJ8tcu5rutqUxkkKuS06YsFndw2RlEPxA"),
+            "alg-not-hs256");
+}
+
 TEST_F(JwtVerifierTest, RejectsRs256) {
   const std::string header = base64url(R"({"alg":"RS256","typ":"JWT"})");
   EXPECT_NE(reason(header + "." + base64url(claims()) + "." + base64url("signature")), "ok");

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -173,6 +176,137 @@ TEST_F(ConnectionCoreTest, PipelineDepthIsBounded) {
   handler_.sinks[0].send(HttpResponse{});
   deliver();
   EXPECT_EQ(handler_.requests.size(), kPipelineDepthMax + 1);  // Room for one more.
+}
+
+// --- the header limit counts the request line and the fields together --------------------
+
+// Feeds `bytes` to a fresh core with a 2048-byte header limit in reads of `chunk` bytes; returns
+// how many requests reached the handler and the reject reasons.
+struct LimitOutcome {
+  std::size_t requests = 0;
+  std::vector<RejectReason> rejected;
+};
+LimitOutcome feed_with_header_limit(std::string_view bytes, std::size_t chunk) {
+  RecordingHandler handler;
+  CoreLimits limits;
+  limits.header_bytes_max = 2048;
+  ConnectionCore core(limits, handler, std::make_shared<Inbox>([] {}), 0, 0, "127.0.0.1:1", 0);
+  for (std::size_t at = 0; at < bytes.size() && (core.wants_read() || core.lingering());
+       at += chunk) {
+    core.on_received(bytes.substr(at, chunk), 0);
+  }
+  return {handler.requests.size(), handler.rejected};
+}
+
+// A request whose request line and fields are `header_bytes` long, body "{}".
+std::string request_with_header_of(std::size_t header_bytes) {
+  const std::string line = "POST /api/v1/activities HTTP/1.1\r\n";
+  const std::string tail = "Content-Length: 2\r\n\r\n";
+  const std::size_t fill =
+      header_bytes - line.size() - tail.size() - std::string("X-Fill: \r\n").size();
+  return line + "X-Fill: " + std::string(fill, 'a') + "\r\n" + tail + "{}";
+}
+
+TEST(ConnectionCoreHeaderLimitTest, SameAnswerHoweverTheHeaderIsSplitIntoReads) {
+  for (const std::size_t chunk : {std::size_t{8192}, std::size_t{1000}, std::size_t{64},
+                                  std::size_t{7}, std::size_t{1}}) {
+    const LimitOutcome at_limit = feed_with_header_limit(request_with_header_of(2048), chunk);
+    EXPECT_EQ(at_limit.requests, 1u) << chunk;
+    EXPECT_TRUE(at_limit.rejected.empty()) << chunk;
+    // Beast alone passed this one when it came in one read: it limits the request line and the
+    // fields each on their own.
+    const LimitOutcome over = feed_with_header_limit(request_with_header_of(2049), chunk);
+    EXPECT_EQ(over.requests, 0u) << chunk;
+    ASSERT_EQ(over.rejected.size(), 1u) << chunk;
+    EXPECT_EQ(over.rejected[0], RejectReason::kHeaderTooLarge) << chunk;
+  }
+}
+
+// The input tests/fuzz/fuzz_http_request found (tests/fuzz/corpus/http_request/
+// regression_header_limit_split.http): a 2066-byte header under a 2048-byte limit was dispatched
+// when it arrived in one read and answered 431 when it arrived in small ones.
+TEST(ConnectionCoreHeaderLimitTest, FuzzRegressionHeaderLimitSplit) {
+  std::ifstream file(std::string(RSVPD_FUZZ_CORPUS_DIR) +
+                         "/http_request/regression_header_limit_split.http",
+                     std::ios::binary);
+  ASSERT_TRUE(file.good());
+  const std::string input((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(input.size(), 2080u);
+  for (const std::size_t chunk : {std::size_t{8192}, std::size_t{7}}) {
+    const LimitOutcome outcome = feed_with_header_limit(input, chunk);
+    EXPECT_EQ(outcome.requests, 0u) << chunk;
+    ASSERT_EQ(outcome.rejected.size(), 1u) << chunk;
+    EXPECT_EQ(outcome.rejected[0], RejectReason::kHeaderTooLarge) << chunk;
+  }
+}
+
+// --- Beast 1.81's last-chunk assertion (boostorg/beast#2861) -----------------------------
+
+// Feeds `bytes` in reads of the sizes `sizes` cycles through, answering every request at once
+// (as the API handler does for reads), the way tests/fuzz/fuzz_http_request drives the core.
+// Returns the dispatched requests' bodies.
+std::vector<std::string> feed_answering_at_once(std::string_view bytes,
+                                                std::vector<std::size_t> sizes) {
+  RecordingHandler handler;
+  auto inbox = std::make_shared<Inbox>([] {});
+  CoreLimits limits;
+  limits.header_bytes_max = 2048;
+  limits.body_bytes_max = 2048;
+  ConnectionCore core(limits, handler, inbox, 0, 0, "127.0.0.1:1", 0);
+  const auto pump = [&] {
+    for (ResponseSink& sink : handler.sinks) {
+      if (sink.valid()) sink.send(HttpResponse{200, {}, "ok", false});
+    }
+    std::vector<Completion> completions;
+    inbox->drain(completions);
+    for (Completion& c : completions) core.on_completion(std::move(c), 0);
+    while (!core.pending_output().empty()) core.on_written(core.pending_output().size(), 0);
+  };
+  std::size_t at = 0;
+  for (std::size_t i = 0; at < bytes.size() && (core.wants_read() || core.lingering()); ++i) {
+    const std::size_t size = std::min(sizes[i % sizes.size()], bytes.size() - at);
+    core.on_received(bytes.substr(at, size), 0);
+    at += size;
+    pump();
+  }
+  std::vector<std::string> bodies;
+  for (const HttpRequest& request : handler.requests) bodies.push_back(request.body);
+  return bodies;
+}
+
+TEST(ConnectionCoreChunkedTest, LastChunkArrivingInPiecesEndsTheBody) {
+  const std::string head = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  struct Case {
+    std::string input;
+    std::vector<std::string> bodies;
+  };
+  // "0\r\n" then "\r" made Beast assert; so did parsing a lone "0\r\n" again when an earlier
+  // pipelined request was answered.
+  const std::vector<Case> cases = {
+      {head + "0\r\n\r\n", {""}},
+      {head + "3\r\nabc\r\n0\r\n\r\n", {"abc"}},
+      {"GET / HTTP/1.1\r\n\r\n" + head + "0\r\n\r\n", {"", ""}},
+      {head + "1;x=y\r\na\r\n0\r\nTrailer: t\r\n\r\n", {"a"}},
+  };
+  for (const Case& c : cases) {
+    for (const std::size_t size : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{4},
+                                   std::size_t{8192}}) {
+      EXPECT_EQ(feed_answering_at_once(c.input, {size}), c.bodies) << c.input << " by " << size;
+    }
+  }
+}
+
+// The input tests/fuzz/fuzz_http_request found (tests/fuzz/corpus/http_request/
+// regression_chunked_last_chunk_split.http), fed the way the fuzzer fed it when Beast aborted.
+TEST(ConnectionCoreChunkedTest, FuzzRegressionChunkedLastChunkSplit) {
+  std::ifstream file(std::string(RSVPD_FUZZ_CORPUS_DIR) +
+                         "/http_request/regression_chunked_last_chunk_split.http",
+                     std::ios::binary);
+  ASSERT_TRUE(file.good());
+  const std::string input((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(input.size(), 922u);
+  const std::vector<std::string> in_one_read = feed_answering_at_once(input, {8192});
+  EXPECT_EQ(feed_answering_at_once(input, {1, 7, 2, 64, 3, 19, 500, 5}), in_one_read);
 }
 
 // --- streamed responses (Server-Sent Events) ---------------------------------------------
