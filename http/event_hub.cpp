@@ -171,6 +171,9 @@ void Round::write_capacity(const std::string& activity_id, uint64_t seq_floor,
 size_t Round::replay(const std::string& user_id, uint64_t after_seq, Subscriber& subscriber) {
   size_t replayed = 0;
   uint64_t after = after_seq;
+  // The client has everything up to after_seq: live entries of this round at or below it are
+  // not sent again, even when the replay itself finds nothing.
+  subscriber.last_seq = std::max(subscriber.last_seq, after_seq);
   while (replayed < kSseReplayEntriesMax) {
     const size_t limit = std::min(kSseReplayPageEntries, kSseReplayEntriesMax - replayed);
     ServiceOutcome<AuditPage> page = service_.user_audit(user_id, after, limit);
