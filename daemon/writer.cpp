@@ -2,6 +2,7 @@
 
 #include "daemon/detail/batch_state.h"
 
+#include <pthread.h>
 #include <time.h>
 
 #include <algorithm>
@@ -125,7 +126,12 @@ Writer::~Writer() {
   assert(!thread_.joinable() && "join() the writer before destroying it");
 }
 
-void Writer::start() { thread_ = std::thread([this] { run(); }); }
+void Writer::start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "rsvpd-writer");  // For top -H, perf and gdb.
+    run();
+  });
+}
 
 void Writer::join() {
   if (thread_.joinable()) thread_.join();

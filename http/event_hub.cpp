@@ -1,5 +1,7 @@
 #include "http/event_hub.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cassert>
 #include <chrono>
@@ -325,7 +327,10 @@ EventHub::~EventHub() { stop(); }
 void EventHub::start(Service& service) {
   assert(service_ == nullptr && "EventHub::start called twice");
   service_ = &service;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "rsvpd-events");  // For top -H, perf and gdb.
+    run();
+  });
 }
 
 void EventHub::stop() {

@@ -12,6 +12,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -87,6 +88,13 @@ class ResponseSink {
   // through the returned writer, delimited by the connection's close (see StreamWriter).
   // REQUIRES: valid() (consumes the sink like send()).
   StreamWriter start_stream(HttpResponse head);
+
+  // Runs `task` on this sink's io thread: at once when called there, else queued like a
+  // response (in order with this thread's other pushes to that loop). Used to do a response's
+  // rendering on the io thread rather than on the thread that completed the work (the writer,
+  // whose every microsecond delays the next commit). Once the loop has stopped the task is
+  // destroyed without running. REQUIRES: valid(); the sink stays valid.
+  void post(std::function<void()> task);
 
   bool valid() const noexcept { return inbox_ != nullptr; }
 

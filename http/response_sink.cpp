@@ -51,6 +51,15 @@ void ResponseSink::send(HttpResponse response) {
   (void)inbox->push(std::move(completion));
 }
 
+void ResponseSink::post(std::function<void()> task) {
+  assert(valid() && "ResponseSink::post on a used or empty sink");
+  if (detail::Inbox::current() == inbox_.get()) return task();
+  detail::Completion completion =
+      detail::make_completion(slot_, generation_, sequence_, detail::CompletionKind::kTask);
+  completion.task = std::move(task);
+  (void)inbox_->push(std::move(completion));  // Closed: the task dies here, unrun.
+}
+
 StreamWriter ResponseSink::start_stream(HttpResponse head) {
   assert(valid() && "ResponseSink::start_stream on a used or empty sink");
   std::shared_ptr<detail::Inbox> inbox = std::move(inbox_);

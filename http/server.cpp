@@ -5,6 +5,7 @@
 #include "http/detail/server_state.h"
 #include "http/detail/uring_loop.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -90,7 +91,13 @@ Status ServerImpl::open(IoMode mode, std::string fallback_reason) {
 }
 
 void ServerImpl::start_threads() {
-  for (auto& loop : loops_) threads_.emplace_back([raw = loop.get()] { raw->run(); });
+  for (size_t i = 0; i < loops_.size(); ++i) {
+    threads_.emplace_back([raw = loops_[i].get(), i] {
+      const std::string name = "rsvpd-io-" + std::to_string(i);  // For top -H, perf and gdb.
+      pthread_setname_np(pthread_self(), name.c_str());
+      raw->run();
+    });
+  }
 }
 
 void ServerImpl::stop_accepting() {

@@ -108,9 +108,11 @@ void create_activity(const ExchangePtr& exchange) {
                                                 : "creating activities needs the host role"));
   }
   exchange->context.service.create_activity(
-      caller, std::move(*input), [exchange](ServiceOutcome<ActivityView> outcome) {
-        respond_activity(*exchange, outcome, 201);
-      });
+      caller, std::move(*input),
+      answer_on_loop<ServiceOutcome<ActivityView>>(
+          exchange, [](Exchange& answered, const ServiceOutcome<ActivityView>& outcome) {
+            respond_activity(answered, outcome, 201);
+          }));
 }
 
 void get_activity(const ExchangePtr& exchange) {
@@ -134,9 +136,10 @@ void update_activity(const ExchangePtr& exchange) {
   patch->if_match_version = if_match_version(header_value(exchange->request, "If-Match"));
   exchange->context.service.update_activity(
       exchange->caller, exchange->match.param, std::move(*patch),
-      [exchange](ServiceOutcome<ActivityView> outcome) {
-        respond_activity(*exchange, outcome, 200);
-      });
+      answer_on_loop<ServiceOutcome<ActivityView>>(
+          exchange, [](Exchange& answered, const ServiceOutcome<ActivityView>& outcome) {
+            respond_activity(answered, outcome, 200);
+          }));
 }
 
 void get_participants(const ExchangePtr& exchange) {

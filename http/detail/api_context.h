@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -66,6 +67,9 @@ class Exchange {
   // CORS headers, metrics and log line as respond(). REQUIRES: called once, instead of respond().
   StreamWriter start_stream(HttpResponse head);
 
+  // Runs `task` on this request's io thread (ResponseSink::post). REQUIRES: not yet answered.
+  void on_loop(std::function<void()> task) { sink_.post(std::move(task)); }
+
  private:
   // X-Request-Id, CORS, metrics and the log line: what every answer's head gets.
   void finish_head(HttpResponse& response);
@@ -75,6 +79,17 @@ class Exchange {
 };
 
 using ExchangePtr = std::shared_ptr<Exchange>;
+
+// A service completion that renders its answer on the request's io thread: the writer thread
+// calls completions right after its commit, and rendering JSON there would delay the next one.
+// `respond(Exchange&, const Outcome&)` answers the request.
+template <typename Outcome, typename Respond>
+auto answer_on_loop(const ExchangePtr& exchange, Respond respond) {
+  return [exchange, respond](Outcome outcome) {
+    exchange->on_loop(
+        [exchange, respond, outcome = std::move(outcome)] { respond(*exchange, outcome); });
+  };
+}
 
 // The request's header value, empty when absent.
 std::string_view header_value(const HttpRequest& request, std::string_view name);

@@ -104,10 +104,12 @@ Status AsioLoop::init(int listen_fd) {
 }
 
 void AsioLoop::run() {
+  Inbox::current() = inbox_.get();
   do_accept();
   do_tick();
   context_.run();  // Returns once stopped: no accept, no timer, no connection left.
   inbox_->close();
+  Inbox::current() = nullptr;
 }
 
 void AsioLoop::do_accept() {
@@ -246,18 +248,17 @@ void AsioLoop::on_tick(const error_code& ec) {
 }
 
 void AsioLoop::drain_inbox() {
-  inbox_->drain(drained_);
+  inbox_->begin_batch();  // Tasks run below push responses: no post() for each.
   const int64_t now = steady_now_ms();
-  for (Completion& completion : drained_) {
+  drain_turn(*inbox_, drained_, [&](Completion& completion) {
     AsioConnection* c = table_.find(completion.slot, completion.generation);
     if (c == nullptr || c->dropping) {  // The connection is gone: drop the answer.
       discard(completion);
-      continue;
+      return;
     }
     c->core->on_completion(std::move(completion), now);
     pump(completion.slot);
-  }
-  drained_.clear();
+  });
 }
 
 void AsioLoop::apply_commands() {

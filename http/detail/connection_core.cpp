@@ -248,6 +248,7 @@ void ConnectionCore::on_completion(Completion&& completion, int64_t now_ms) {
     case CompletionKind::kStreamBytes:
       return on_stream_bytes(completion.sequence, std::move(completion.response.body), now_ms);
     case CompletionKind::kStreamClose: return on_stream_close(completion.sequence);
+    case CompletionKind::kTask: assert(false && "drain_turn runs tasks"); return;
   }
 }
 

@@ -63,7 +63,7 @@ void create_rsvp(const ExchangePtr& exchange) {
   input.request_fingerprint = to_json_text(*body);
   exchange->context.service.create_rsvp(
       exchange->caller, std::move(input),
-      [exchange](ServiceOutcome<RsvpCreated> outcome) { respond_created(*exchange, outcome); });
+      answer_on_loop<ServiceOutcome<RsvpCreated>>(exchange, respond_created));
 }
 
 void get_rsvp(const ExchangePtr& exchange) {
@@ -78,8 +78,7 @@ void cancel_rsvp(const ExchangePtr& exchange) {
   const std::optional<uint64_t> id = rsvp_id_of(*exchange);
   if (!id) return;
   exchange->context.service.cancel_rsvp(
-      exchange->caller, *id,
-      [exchange](ServiceOutcome<RsvpView> outcome) { respond_rsvp(*exchange, outcome); });
+      exchange->caller, *id, answer_on_loop<ServiceOutcome<RsvpView>>(exchange, respond_rsvp));
 }
 
 void get_user_rsvps(const ExchangePtr& exchange) {

@@ -176,6 +176,7 @@ io_uring_sqe* UringLoop::get_sqe() {
 }
 
 void UringLoop::run() {
+  Inbox::current() = inbox_.get();
   do_wake_read();
   do_tick();
   do_accept();
@@ -192,6 +193,7 @@ void UringLoop::run() {
     check_finished();
   }
   inbox_->close();
+  Inbox::current() = nullptr;
 }
 
 void UringLoop::reap() {
@@ -383,18 +385,16 @@ void UringLoop::on_tick() {
 }
 
 void UringLoop::drain_inbox() {
-  inbox_->drain(drained_);
   const int64_t now = steady_now_ms();
-  for (Completion& completion : drained_) {
+  drain_turn(*inbox_, drained_, [&](Completion& completion) {
     UringConnection* c = table_.find(completion.slot, completion.generation);
     if (c == nullptr || c->dropping) {  // The connection is gone: drop the answer.
       discard(completion);
-      continue;
+      return;
     }
     c->core->on_completion(std::move(completion), now);
     pump(completion.slot);
-  }
-  drained_.clear();
+  });
 }
 
 void UringLoop::apply_commands() {

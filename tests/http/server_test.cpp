@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <queue>
@@ -47,7 +48,16 @@ class Delayer {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto due = std::chrono::steady_clock::now() + delay;
     items_.push(Item{due, order_++, std::make_shared<ResponseSink>(std::move(sink)),
-                     std::move(response)});
+                     std::move(response), {}});
+    wakeup_.notify_one();
+  }
+  // After `delay`, posts `task` through the sink (ResponseSink::post) to answer on the io thread.
+  void post_later(std::chrono::milliseconds delay, ResponseSink sink,
+                  std::function<void(ResponseSink&)> task) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto due = std::chrono::steady_clock::now() + delay;
+    items_.push(Item{due, order_++, std::make_shared<ResponseSink>(std::move(sink)), {},
+                     std::move(task)});
     wakeup_.notify_one();
   }
 
@@ -57,6 +67,7 @@ class Delayer {
     uint64_t order;
     std::shared_ptr<ResponseSink> sink;
     HttpResponse response;
+    std::function<void(ResponseSink&)> task;  // Set: post it instead of sending `response`.
     bool operator>(const Item& other) const {
       return due != other.due ? due > other.due : order > other.order;
     }
@@ -76,7 +87,11 @@ class Delayer {
       Item item = items_.top();
       items_.pop();
       lock.unlock();
-      item.sink->send(std::move(item.response));
+      if (item.task) {
+        item.sink->post([sink = item.sink, task = std::move(item.task)] { task(*sink); });
+      } else {
+        item.sink->send(std::move(item.response));
+      }
       lock.lock();
     }
   }
@@ -103,6 +118,21 @@ class TestHandler final : public RequestHandler {
       const std::string tag = slash == std::string::npos ? "" : request.target.substr(slash + 1);
       delayer_.answer_later(std::chrono::milliseconds(delay_ms), std::move(sink),
                             HttpResponse{200, {}, tag, false});
+      return;
+    }
+    if (request.target == "/posted") {
+      // Answered by a task that the Delayer's thread posts back to this io thread.
+      const std::thread::id io_thread = std::this_thread::get_id();
+      delayer_.post_later(5ms, std::move(sink), [io_thread](ResponseSink& answer) {
+        const bool here = std::this_thread::get_id() == io_thread;
+        answer.send(HttpResponse{200, {}, here ? "on-io-thread" : "elsewhere", false});
+      });
+      return;
+    }
+    if (request.target == "/posted-inline") {
+      bool ran = false;
+      sink.post([&ran] { ran = true; });
+      sink.send(HttpResponse{200, {}, ran ? "ran-at-once" : "queued", false});
       return;
     }
     if (request.target == "/hold") {
@@ -488,6 +518,48 @@ TEST_P(ServerTest, ClientsVanishingMidRequestLeaveNoTrace) {
   std::optional<ClientResponse> response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->body, "GET /still ");
+}
+
+TEST_P(ServerTest, PostedTasksRunOnTheRequestsIoThreadInOrder) {
+  start();
+  TestClient client(port());
+  std::string pipeline;
+  for (int i = 0; i < 20; ++i) {
+    pipeline += TestClient::request("GET", i % 2 == 0 ? "/posted" : "/delay/1/d" + std::to_string(i));
+  }
+  ASSERT_TRUE(client.send_all(pipeline));
+  for (int i = 0; i < 20; ++i) {
+    std::optional<ClientResponse> response = client.read_response();
+    ASSERT_TRUE(response) << "response " << i;
+    EXPECT_EQ(response->body, i % 2 == 0 ? std::string("on-io-thread") : "d" + std::to_string(i));
+  }
+}
+
+TEST_P(ServerTest, PostFromTheIoThreadRunsAtOnce) {
+  start();
+  TestClient client(port());
+  ASSERT_TRUE(client.send_all(TestClient::request("GET", "/posted-inline")));
+  std::optional<ClientResponse> response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "ran-at-once");
+}
+
+TEST_P(ServerTest, PostAfterStopDestroysTheTaskUnrun) {
+  start();
+  TestClient client(port());
+  ASSERT_TRUE(client.send_all(TestClient::request("GET", "/hold")));
+  ASSERT_TRUE(eventually([&] { return handler_.handled() == 1; }));
+  server_->stop(2s);
+  std::vector<ResponseSink> held = handler_.take_held();
+  ASSERT_EQ(held.size(), 1u);
+  bool ran = false;
+  auto capture = std::make_shared<int>(0);
+  const std::weak_ptr<int> watch = capture;
+  held[0].post([&ran, capture] { ran = true; });
+  capture.reset();
+  EXPECT_FALSE(ran);
+  EXPECT_TRUE(watch.expired()) << "the task must be destroyed, not kept";
+  EXPECT_TRUE(held[0].valid()) << "post leaves the sink to be answered";
 }
 
 TEST_P(ServerTest, SinkDroppedUnansweredAnswers500) {
