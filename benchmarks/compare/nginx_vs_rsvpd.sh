@@ -15,6 +15,9 @@
 # and, with --rate R, open-loop runs at R req/s offered (p99 from the intended send time):
 #   nginx-load-open, rsvpd-capacity-open (and rsvpd-spread-open when named in --variants)
 # and prints the medians (req/s, p99 ms) and the ratios, and writes them to the results file.
+# Every run also records CPU time per request sent (µs, user+system, warmup and verification
+# included): the server's (nginx: master and worker) and the load driver's. On a box whose cores
+# the two share, these say what bounds the throughput: 2 cores = 2,000,000 µs of CPU per second.
 #
 # Usage: benchmarks/compare/nginx_vs_rsvpd.sh [--pairs N] [--duration S] [--connections "256 1000"]
 #                              [--rate R] [--variants "nginx-wrk nginx-load ..."] [--out FILE]
@@ -80,6 +83,23 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# cpu_ticks PID: CPU clock ticks (user+system) used so far by PID and its children (nginx's worker).
+cpu_ticks() {
+  python3 -c '
+import os, sys
+root, total = sys.argv[1], 0
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        continue
+    fields = stat[stat.rindex(")") + 2:].split()  # From the state field on (comm may hold spaces).
+    if pid == root or fields[1] == root:
+        total += int(fields[11]) + int(fields[12])
+print(total)' "$1"
+}
+clock_ticks=$(getconf CLK_TCK)
+
 # wait_ready URL: polls until URL answers 200, at most kReadyPollsMax times 0.1 s.
 wait_ready() {
   local i
@@ -112,7 +132,8 @@ http {
 }
 CONF
   nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -e "$tmp/nginx/error.log" &
-  pids+=($!)
+  nginx_pid=$!
+  pids+=($nginx_pid)
   wait_ready "http://127.0.0.1:$nginx_port/" || { echo "nginx did not start:" >&2; cat "$tmp/nginx/error.log" >&2; exit 1; }
 }
 
@@ -127,7 +148,8 @@ start_rsvpd() {
   "$rsvpd_bin" --data-dir "$tmp/rsvpd-data" --listen "127.0.0.1:$rsvpd_port" \
     --shm-name "rsvpd-compare-$$" --threads "$rsvpd_threads" --log-level warn \
     > "$tmp/rsvpd.log" 2>&1 &
-  pids+=($!)
+  rsvpd_pid=$!
+  pids+=($rsvpd_pid)
   if wait_ready "http://127.0.0.1:$rsvpd_port/healthz" && [ -s "$tmp/rsvpd-data/jwt.secret" ]; then
     rsvpd_up=1
   else
@@ -144,25 +166,29 @@ rate_of() {
 # run_variant NAME CONNS PAIR: one measurement, appended to raw.tsv as
 # variant conns pair rps p99_ms verify.
 run_variant() {
-  local name=$1 conns=$2 pair=$3 json="$tmp/$1-$2-$3.json" rps p99 verify="-"
+  local name=$1 conns=$2 pair=$3 json="$tmp/$1-$2-$3.json" rps p99 verify="-" sent server_pid
+  local TIMEFORMAT='%U %S'  # bash's `time`: the driver's user and system seconds.
+  case "$name" in nginx-*) server_pid=$nginx_pid ;; *) server_pid=${rsvpd_pid:-0} ;; esac
+  local ticks_before
+  ticks_before=$(cpu_ticks "$server_pid")
   case "$name" in
     nginx-wrk)
-      wrk -t"$load_threads" -c"$conns" -d"${duration}s" --latency "http://127.0.0.1:$nginx_port/" > "$tmp/wrk.txt"
+      { time wrk -t"$load_threads" -c"$conns" -d"${duration}s" --latency "http://127.0.0.1:$nginx_port/" > "$tmp/wrk.txt"; } 2> "$tmp/driver-time.txt"
       rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
       p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' "$tmp/wrk.txt")
       ;;
     nginx-load|nginx-load-open)
-      "$load" --target "127.0.0.1:$nginx_port" --scenario static -c "$conns" -t "$load_threads" \
+      { time "$load" --target "127.0.0.1:$nginx_port" --scenario static -c "$conns" -t "$load_threads" \
         -d "$duration" --warmup-s 1 --rate "$(rate_of "$name")" --json-out "$json" \
-        > "$tmp/load.txt" || true
+        > "$tmp/load.txt" 2>&1 || true; } 2> "$tmp/driver-time.txt"
       ;;
     rsvpd-capacity|rsvpd-spread|rsvpd-hot|rsvpd-capacity-open|rsvpd-spread-open|rsvpd-hot-open)
       [ "$rsvpd_up" = 1 ] || return 0
       local scenario=capacity-read activities=100
       case "$name" in rsvpd-spread*) scenario=spread ;; rsvpd-hot*) scenario=hot activities=1 ;; esac
-      "$load" --target "127.0.0.1:$rsvpd_port" --scenario "$scenario" -c "$conns" -t "$load_threads" \
+      { time "$load" --target "127.0.0.1:$rsvpd_port" --scenario "$scenario" -c "$conns" -t "$load_threads" \
         -d "$duration" --warmup-s 1 --rate "$(rate_of "$name")" --activities "$activities" --capacity 1000 \
-        --secret-file "$tmp/rsvpd-data/jwt.secret" --json-out "$json" > "$tmp/load.txt" || true
+        --secret-file "$tmp/rsvpd-data/jwt.secret" --json-out "$json" > "$tmp/load.txt" 2>&1 || true; } 2> "$tmp/driver-time.txt"
       ;;
     *) echo "nginx_vs_rsvpd: unknown variant $name" >&2; exit 2 ;;
   esac
@@ -170,14 +196,25 @@ run_variant() {
     if [ ! -s "$json" ]; then
       echo "nginx_vs_rsvpd: $name at $conns connections failed:" >&2; cat "$tmp/load.txt" >&2; return 0
     fi
-    read -r rps p99 verify < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d.get("verify"); print(d["throughput_rps"], d["latency_ms"]["p99"], "-" if v is None else ("ok" if v["ok"] else "FAILED"))' "$json")
+    read -r rps p99 verify sent < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d.get("verify"); print(d["throughput_rps"], d["latency_ms"]["p99"], "-" if v is None else ("ok" if v["ok"] else "FAILED"), d["sent"])' "$json")
+  else
+    sent=$(awk '/requests in/ {print $1; exit}' "$tmp/wrk.txt")
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$conns" "$pair" "$rps" "$p99" "$verify" | tee -a "$tmp/raw.tsv"
+  local server_us driver_us
+  read -r server_us driver_us < <(python3 -c '
+import sys
+before, after, ticks, sent, user_s, sys_s = sys.argv[1:7]
+sent = max(int(sent), 1)
+print(f"{(int(after) - int(before)) / int(ticks) * 1e6 / sent:.1f}",
+      f"{(float(user_s) + float(sys_s)) * 1e6 / sent:.1f}")' \
+    "$ticks_before" "$(cpu_ticks "$server_pid")" "$clock_ticks" "${sent:-0}" $(tail -1 "$tmp/driver-time.txt"))
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$conns" "$pair" "$rps" "$p99" "$verify" \
+    "$server_us" "$driver_us" | tee -a "$tmp/raw.tsv"
 }
 
 start_nginx
 start_rsvpd
-printf 'variant\tconns\tpair\treq_per_s\tp99_ms\tverify\n' | tee "$tmp/raw.tsv"
+printf 'variant\tconns\tpair\treq_per_s\tp99_ms\tverify\tserver_cpu_us_per_req\tdriver_cpu_us_per_req\n' | tee "$tmp/raw.tsv"
 for ((pair = 1; pair <= pairs; pair++)); do
   for conns in $connections; do
     for variant in $variants; do run_variant "$variant" "$conns" "$pair"; done
@@ -189,8 +226,9 @@ import statistics, sys, datetime, subprocess
 raw, out, pairs, duration, load_threads, rsvpd_threads, rsvpd_up, rate = sys.argv[1:9]
 rows = [l.rstrip("\n").split("\t") for l in open(raw)][1:]
 med = {}
-for variant, conns, _, rps, p99, verify in rows:
-    med.setdefault((variant, int(conns)), []).append((float(rps), float(p99), verify))
+for variant, conns, _, rps, p99, verify, server_us, driver_us in rows:
+    med.setdefault((variant, int(conns)), []).append(
+        (float(rps), float(p99), verify, float(server_us), float(driver_us)))
 lines = []
 lines.append(f"nginx_vs_rsvpd  {datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ')}  "
              f"pairs={pairs} duration={duration}s load_threads={load_threads} rsvpd_threads={rsvpd_threads}"
@@ -199,11 +237,16 @@ lines.append(f"machine: {subprocess.run(['nproc'], capture_output=True, text=Tru
              "CAVEAT: the load generator shares these cores with the server")
 if rsvpd_up != "1":
     lines.append("rsvpd: not built or not ready in this run: its rows are missing")
-lines.append(f"{'variant':<20}{'conns':>6}{'median req/s':>14}{'median p99 ms':>15}  runs  verify")
+lines.append(f"{'variant':<20}{'conns':>6}{'median req/s':>14}{'median p99 ms':>15}"
+             f"{'server µs/req':>15}{'driver µs/req':>15}  runs  verify")
 for (variant, conns), runs in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     verify = ",".join(sorted({r[2] for r in runs}))
     lines.append(f"{variant:<20}{conns:>6}{statistics.median(r[0] for r in runs):>14.0f}"
-                 f"{statistics.median(r[1] for r in runs):>15.3f}  {len(runs):>4}  {verify}")
+                 f"{statistics.median(r[1] for r in runs):>15.3f}"
+                 f"{statistics.median(r[3] for r in runs):>15.1f}"
+                 f"{statistics.median(r[4] for r in runs):>15.1f}  {len(runs):>4}  {verify}")
+lines.append("CPU µs per request sent (user+system, warmup and verification included); "
+             "the box has 2,000,000 µs of CPU per second for server and driver together")
 lines.append("ratios of medians (req/s, or p99 for open loop):")
 for conns in sorted({c for _, c in med}):
     def m(v):
@@ -221,7 +264,7 @@ for conns in sorted({c for _, c in med}):
         pa, pb = statistics.median(r[1] for r in open_a), statistics.median(r[1] for r in open_b)
         if pb > 0:
             lines.append(f"  {conns:>5} conns  p99 rsvpd-capacity-open / nginx-load-open = {pa / pb:.3f}")
-lines.append("raw runs (variant conns pair req/s p99_ms verify):")
+lines.append("raw runs (variant conns pair req/s p99_ms verify server_us driver_us):")
 lines += ["  " + "  ".join(r) for r in rows]
 text = "\n".join(lines) + "\n"
 open(out, "w").write(text)
