@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -38,7 +39,8 @@ po::options_description describe_options() {
       ("idle-timeout-ms", po::value<uint32_t>(), "idle keep-alive connections close (60000)")
       ("write-timeout-ms", po::value<uint32_t>(), "a stalled response write drops (10000)")
       ("shutdown-deadline-ms", po::value<uint32_t>(), "in-flight requests get this long (5000)")
-      ("max-sse-clients", po::value<uint32_t>(), "open event streams; beyond → 503 (10000)")
+      ("max-sse-clients", po::value<uint32_t>(),
+       "open event streams; beyond → 503 (half of --max-connections)")
       ("sse-heartbeat-ms", po::value<uint32_t>(), "a quiet stream gets ': ping' (15000)");
   return options;
 }
@@ -132,6 +134,17 @@ Status apply_numbers(const po::variables_map& vm, DaemonConfig& config) {
                     config.events.heartbeat_ms),
        }) {
     if (!status.is_ok()) return status;
+  }
+  // Streams stay open for hours: if they could take every connection, a crowd of watchers would
+  // lock out the people trying to RSVP. By default they get half; an explicit value must still
+  // leave at least one connection for requests.
+  if (!vm.count("max-sse-clients")) {
+    config.events.clients_max = std::max<uint32_t>(1, server.connections_max / 2);
+  } else if (config.events.clients_max >= server.connections_max) {
+    return Status(StatusCode::kInvalidArgument,
+                  "--max-sse-clients must be below --max-connections (" +
+                      std::to_string(server.connections_max) +
+                      "), so that streams cannot take every connection");
   }
   return Status::ok();
 }

@@ -66,6 +66,31 @@ TEST(CommandLineTest, FlagsAreApplied) {
   EXPECT_EQ(config.server.read_timeout_ms, 100u);
 }
 
+TEST(CommandLineTest, EventStreamsGetHalfTheConnectionsUnlessToldOtherwise) {
+  Result<CommandLine> defaults = parse({});
+  ASSERT_TRUE(defaults.is_ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->config.server.connections_max, 10'000u);
+  EXPECT_EQ(defaults->config.events.clients_max, 5'000u);
+
+  Result<CommandLine> fewer = parse({"--max-connections", "301"});
+  ASSERT_TRUE(fewer.is_ok()) << fewer.status().message();
+  EXPECT_EQ(fewer->config.events.clients_max, 150u);
+
+  Result<CommandLine> one = parse({"--max-connections", "1"});
+  ASSERT_TRUE(one.is_ok()) << one.status().message();
+  EXPECT_EQ(one->config.events.clients_max, 1u);
+
+  Result<CommandLine> explicit_value = parse({"--max-connections", "100", "--max-sse-clients", "99"});
+  ASSERT_TRUE(explicit_value.is_ok()) << explicit_value.status().message();
+  EXPECT_EQ(explicit_value->config.events.clients_max, 99u);
+
+  Result<CommandLine> every_connection =
+      parse({"--max-connections", "100", "--max-sse-clients", "100"});
+  ASSERT_FALSE(every_connection.is_ok());
+  EXPECT_NE(every_connection.status().message().find("--max-sse-clients"), std::string::npos)
+      << every_connection.status().message();
+}
+
 TEST(CommandLineTest, EnvironmentAndConfigFileWithPrecedence) {
   const std::string path = ::testing::TempDir() + "rsvpd-command-line-test.conf";
   {
