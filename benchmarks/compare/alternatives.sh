@@ -54,7 +54,7 @@ pg_curve_max=1000
 replot=0
 self_check=0
 out="$build/bench-alternatives.txt"
-readonly kPairsMax=10 kDurationMax=60 kReadyPollsMax=100 kCapacity=1000 kSpreadActivities=100
+readonly kPairsMax=10 kDurationMax=60 kCapacity=1000 kSpreadActivities=100
 # Every client run is bounded: the measured time plus setup, drain and verification.
 readonly kRunSlackS=120
 
@@ -96,71 +96,22 @@ done
 mkdir -p "$(dirname "$out")"
 base=${out%.txt}
 
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-tmp=$(mktemp -d /tmp/rsvpd-alternatives.XXXXXX)
+# shellcheck source=benchmarks/compare/lib.sh
+. "$repo/benchmarks/compare/lib.sh"
+bench_init alternatives
 chmod 711 "$tmp"   # the postgres user must reach its data dir below
-pids=()
 pg_up=0
 as_pg=()
-cleanup() {
+bench_cleanup_hook() {
   if [ "$pg_up" = 1 ]; then "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$tmp/pg/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_ready() {
-  local i
-  for ((i = 0; i < kReadyPollsMax; i++)); do
-    curl -sf -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  return 1
 }
 
 max_conns=0
 for c in $connections $curve; do if [ "$c" -gt "$max_conns" ]; then max_conns=$c; fi; done
 
 # ---------------------------------------------------------------- servers
-start_nginx() {
-  nginx_port=$(free_port)
-  mkdir -p "$tmp/nginx"
-  cat > "$tmp/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections $((max_conns + 100)); }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $tmp/nginx/body;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / { default_type application/json; return 200 '{"ok":true}'; }
-  }
-}
-CONF
-  nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -e "$tmp/nginx/error.log" &
-  pids+=($!)
-  wait_ready "http://127.0.0.1:$nginx_port/" || { echo "nginx did not start:" >&2; cat "$tmp/nginx/error.log" >&2; exit 1; }
-}
-
-start_rsvpd() {
-  rsvpd_port=$(free_port)
-  mkdir -p "$tmp/rsvpd-data"
-  "$rsvpd_bin" --data-dir "$tmp/rsvpd-data" --listen "127.0.0.1:$rsvpd_port" \
-    --shm-name "rsvpd-alternatives-$$" --threads "$rsvpd_threads" --log-level warn \
-    > "$tmp/rsvpd.log" 2>&1 &
-  pids+=($!)
-  if ! wait_ready "http://127.0.0.1:$rsvpd_port/healthz" || [ ! -s "$tmp/rsvpd-data/jwt.secret" ]; then
-    echo "alternatives: rsvpd did not become ready. Its log:" >&2; tail -20 "$tmp/rsvpd.log" >&2; exit 1
-  fi
+start_rsvpd_or_exit() {
+  start_rsvpd alternatives --threads "$rsvpd_threads" || { echo "alternatives: rsvpd did not start" >&2; exit 1; }
 }
 
 start_pg() {
@@ -252,7 +203,7 @@ CONF
   redis-server "$tmp/redis/redis.conf" &
   pids+=($!)
   local i
-  for ((i = 0; i < kReadyPollsMax; i++)); do
+  for ((i = 0; i < kServerReadyPollsMax; i++)); do
     redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
     sleep 0.1
   done
@@ -505,8 +456,8 @@ if [ "$replot" = 1 ]; then
 fi
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 has() { case " $systems " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-has nginx && start_nginx
-has rsvpd && start_rsvpd
+has nginx && start_nginx $((max_conns + 100))
+has rsvpd && start_rsvpd_or_exit
 has pg && start_pg
 has redis && start_redis
 printf 'phase\tsystem\tscenario\tconns\tpair\treq_per_s\tp50_ms\tp99_ms\tverify\trequests\n' | tee "$base.tsv"

@@ -37,7 +37,7 @@ connections="256 1000"
 variants=""
 rate=0
 out=""
-readonly kPairsMax=10 kDurationMax=120 kReadyPollsMax=100
+readonly kPairsMax=10 kDurationMax=120 kNginxWorkerConnections=8192
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -69,92 +69,22 @@ load="$build/bin/rsvpd-load"
 [ -n "$out" ] || out="$build/bench-results/nginx_vs_rsvpd-$(date -u +%Y%m%dT%H%M%SZ).txt"
 mkdir -p "$(dirname "$out")"
 
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-tmp=$(mktemp -d /tmp/rsvpd-compare.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# cpu_ticks PID: CPU clock ticks (user+system) used so far by PID and its children (nginx's worker).
-cpu_ticks() {
-  python3 -c '
-import os, sys
-root, total = sys.argv[1], 0
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        stat = open(f"/proc/{pid}/stat").read()
-    except OSError:
-        continue
-    fields = stat[stat.rindex(")") + 2:].split()  # From the state field on (comm may hold spaces).
-    if pid == root or fields[1] == root:
-        total += int(fields[11]) + int(fields[12])
-print(total)' "$1"
-}
+# shellcheck source=benchmarks/compare/lib.sh
+. "$repo/benchmarks/compare/lib.sh"
+bench_init compare
 clock_ticks=$(getconf CLK_TCK)
 
-# wait_ready URL: polls until URL answers 200, at most kReadyPollsMax times 0.1 s.
-wait_ready() {
-  local i
-  for ((i = 0; i < kReadyPollsMax; i++)); do
-    curl -sf -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-start_nginx() {
-  nginx_port=$(free_port)
-  mkdir -p "$tmp/nginx"
-  cat > "$tmp/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  # nginx closes a keep-alive connection after 1,000 requests by default; both clients would
-  # then measure reconnects, so keep connections open like rsvpd does.
-  keepalive_requests 1000000;
-  client_body_temp_path $tmp/nginx/body;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / { default_type application/json; return 200 '{"ok":true}'; }
-  }
-}
-CONF
-  nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -e "$tmp/nginx/error.log" &
-  nginx_pid=$!
-  pids+=($nginx_pid)
-  wait_ready "http://127.0.0.1:$nginx_port/" || { echo "nginx did not start:" >&2; cat "$tmp/nginx/error.log" >&2; exit 1; }
-}
-
 rsvpd_up=0
-start_rsvpd() {
+# start_rsvpd_if_built: the rsvpd half runs only when the daemon is built and comes up.
+start_rsvpd_if_built() {
   if [ ! -x "$rsvpd_bin" ]; then
     echo "nginx_vs_rsvpd: $rsvpd_bin is not built yet: skipping the rsvpd half" >&2
     return 0
   fi
-  rsvpd_port=$(free_port)
-  mkdir -p "$tmp/rsvpd-data"
-  "$rsvpd_bin" --data-dir "$tmp/rsvpd-data" --listen "127.0.0.1:$rsvpd_port" \
-    --shm-name "rsvpd-compare-$$" --threads "$rsvpd_threads" --log-level warn \
-    > "$tmp/rsvpd.log" 2>&1 &
-  rsvpd_pid=$!
-  pids+=($rsvpd_pid)
-  if wait_ready "http://127.0.0.1:$rsvpd_port/healthz" && [ -s "$tmp/rsvpd-data/jwt.secret" ]; then
+  if start_rsvpd compare --threads "$rsvpd_threads"; then
     rsvpd_up=1
   else
-    echo "nginx_vs_rsvpd: rsvpd did not become ready: skipping the rsvpd half. Its log:" >&2
-    tail -20 "$tmp/rsvpd.log" >&2 || true
+    echo "nginx_vs_rsvpd: skipping the rsvpd half" >&2
   fi
 }
 
@@ -212,8 +142,8 @@ print(f"{(int(after) - int(before)) / int(ticks) * 1e6 / sent:.1f}",
     "$server_us" "$driver_us" | tee -a "$tmp/raw.tsv"
 }
 
-start_nginx
-start_rsvpd
+start_nginx "$kNginxWorkerConnections"
+start_rsvpd_if_built
 printf 'variant\tconns\tpair\treq_per_s\tp99_ms\tverify\tserver_cpu_us_per_req\tdriver_cpu_us_per_req\n' | tee "$tmp/raw.tsv"
 for ((pair = 1; pair <= pairs; pair++)); do
   for conns in $connections; do

@@ -25,7 +25,7 @@ duration=8
 rate=0
 perf=0
 out=""
-readonly kDurationMax=120 kReadyPollsMax=100 kPerfHz=499
+readonly kDurationMax=120 kPerfHz=499
 daemon_flags=()
 
 while [ $# -gt 0 ]; do
@@ -52,24 +52,12 @@ done
 [ -n "$out" ] || out="$build/bench-results/profile-$scenario-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-tmp=$(mktemp -d /tmp/rsvpd-profile.XXXXXX)
-daemon_pid=""
-cleanup() {
-  [ -z "$daemon_pid" ] || { kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; }
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$rsvpd_bin" --data-dir "$tmp/data" --listen "127.0.0.1:$port" --shm-name "rsvpd-profile-$$" \
-  --log-level warn "${daemon_flags[@]}" > "$tmp/rsvpd.log" 2>&1 &
-daemon_pid=$!
-for ((i = 0; i < kReadyPollsMax; i++)); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && [ -s "$tmp/data/jwt.secret" ] && break
-  sleep 0.1
-done
-curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" || { echo "profile_rsvpd: rsvpd did not start:" >&2; cat "$tmp/rsvpd.log" >&2; exit 1; }
+# shellcheck source=benchmarks/compare/lib.sh
+. "$repo/benchmarks/compare/lib.sh"
+bench_init profile
+start_rsvpd profile "${daemon_flags[@]}" || { echo "profile_rsvpd: rsvpd did not start" >&2; exit 1; }
+daemon_pid=$rsvpd_pid
+port=$rsvpd_port
 
 # thread_cpu: "name seconds" per thread of the daemon.
 thread_cpu() {
@@ -92,7 +80,7 @@ activities=0
 TIMEFORMAT='%U %S'
 { time "$load" --target "127.0.0.1:$port" --scenario "$scenario" -c "$conns" -t 1 -d "$duration" \
     --warmup-s 1 --rate "$rate" --activities "$activities" --capacity 1000 \
-    --secret-file "$tmp/data/jwt.secret" --json-out "$out/load.json" > "$out/load.txt" 2>&1 || true; } 2> "$tmp/driver-time.txt"
+    --secret-file "$tmp/rsvpd-data/jwt.secret" --json-out "$out/load.json" > "$out/load.txt" 2>&1 || true; } 2> "$tmp/driver-time.txt"
 [ "$perf" = 0 ] || wait "$perf_job"
 thread_cpu > "$tmp/cpu-after.txt"
 curl -s "http://127.0.0.1:$port/metrics" > "$out/metrics.txt" || true

@@ -27,7 +27,7 @@ duration=6
 connections=256
 subscribers=1000
 out=""
-readonly kPairsMax=10 kDurationMax=60 kReadyPollsMax=100 kBenchReadyPollsMax=600 kSseClientsSpare=100
+readonly kPairsMax=10 kDurationMax=60 kBenchReadyPollsMax=600 kSseClientsSpare=100
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -55,30 +55,15 @@ done
 [ -n "$out" ] || out="$build/bench-sse.txt"
 mkdir -p "$(dirname "$out")"
 
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-tmp=$(mktemp -d /tmp/rsvpd-sse-fanout.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin/rsvpd" --data-dir "$tmp/data" --listen "127.0.0.1:$port" --shm-name "rsvpd-sse-fanout-$$" \
-  --threads "$rsvpd_threads" --max-sse-clients $((subscribers + kSseClientsSpare)) --log-level warn \
-  > "$tmp/rsvpd.log" 2>&1 &
-daemon=$!
-pids+=("$daemon")
-for ((i = 0; i < kReadyPollsMax; i++)); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break
-  sleep 0.1
-done
-if ! curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" || [ ! -s "$tmp/data/jwt.secret" ]; then
-  echo "sse_fanout: rsvpd did not become ready. Its log:" >&2; tail -20 "$tmp/rsvpd.log" >&2; exit 1
-fi
-admin=$("$bin/rsvpctl" token issue --data-dir "$tmp/data" --user sse-fanout --role admin --ttl 1h)
+# shellcheck source=benchmarks/compare/lib.sh
+. "$repo/benchmarks/compare/lib.sh"
+bench_init sse-fanout
+rsvpd_bin=$bin/rsvpd
+start_rsvpd sse-fanout --threads "$rsvpd_threads" --max-sse-clients $((subscribers + kSseClientsSpare)) \
+  || { echo "sse_fanout: rsvpd did not start" >&2; exit 1; }
+port=$rsvpd_port
+daemon=$rsvpd_pid
+admin=$("$bin/rsvpctl" token issue --data-dir "$tmp/rsvpd-data" --user sse-fanout --role admin --ttl 1h)
 
 # create_activity ID: a fresh hot activity, so no run books on another run's seats.
 create_activity() {
@@ -106,7 +91,7 @@ run_load() {
   commits=$(metric rsvpd_commits_total)
   coalesced=$(metric rsvpd_sse_events_coalesced_total)
   "$bin/rsvpd-load" --target "127.0.0.1:$port" --scenario hot --activity-id "$1" -c "$connections" \
-    -t 1 -d "$duration" --warmup-s 1 --secret-file "$tmp/data/jwt.secret" --json-out "$2" \
+    -t 1 -d "$duration" --warmup-s 1 --secret-file "$tmp/rsvpd-data/jwt.secret" --json-out "$2" \
     > "$tmp/load.txt" 2>&1 || { echo "sse_fanout: rsvpd-load failed on $1:" >&2; cat "$tmp/load.txt" >&2; }
   after=$(daemon_cpu_ticks)
   python3 -c 'import os,sys; a = [float(x) for x in sys.argv[1:]]
@@ -130,7 +115,7 @@ run_variant() {
     # counts and then its listing, must not race the probe's RSVPs.
     timeout -s KILL $((duration + 120)) "$bin/rsvpd-sse-bench" --target "127.0.0.1:$port" \
       --activity "$id" --subscribers "$subscribers" --probe-delay-s 1 --probe-duration-s $((duration - 1)) \
-      --secret-file "$tmp/data/jwt.secret" --ready-file "$tmp/ready" --json-out "$sse_json" \
+      --secret-file "$tmp/rsvpd-data/jwt.secret" --ready-file "$tmp/ready" --json-out "$sse_json" \
       > "$tmp/sse-$1-$2.txt" 2>&1 &
     local bench=$!
     pids+=("$bench")
