@@ -107,22 +107,63 @@ bool DumpReader::load_all(std::string* error) {
       add_id_u64(table, key, value, has_value, out);
     }, error);
   };
-  auto live = [&] {
-    return scan("live_rsvp_by_user_activity", [&](std::string_view key, std::string_view value) {
-      const size_t separator = key.find('\0');
-      if (separator == std::string_view::npos || value.size() != kU64KeyBytes) {
-        return decode_finding("live_rsvp_by_user_activity", "malformed entry");
+  // by_user holds three indexes (store_keys.h); each entry goes to its own list, and a decode
+  // problem is reported under the index's own name where the tag tells it.
+  auto by_user = [&] {
+    return scan("by_user", [&](std::string_view key, std::string_view value) {
+      Result<UserIndexKey> parts = decode_user_index_key(key);
+      if (!parts.is_ok()) return decode_finding("by_user", "malformed key");
+      const std::string user(parts->user);
+      switch (parts->index) {
+        case UserIndex::kLive:
+          if (value.size() != kU64KeyBytes) {
+            return decode_finding("live_rsvp_by_user_activity", "malformed entry");
+          }
+          dump_.live_by_user_activity.push_back(
+              {user, std::string(parts->rest), read_u64_big_endian(value.data())});
+          return;
+        case UserIndex::kRsvps:
+          if (!value.empty()) return decode_finding("rsvps_by_user", "malformed entry");
+          dump_.rsvps_by_user.push_back({user, parts->value, 0});
+          return;
+        case UserIndex::kAudit:
+          if (!value.empty()) return decode_finding("audit_by_user", "malformed entry");
+          dump_.audit_by_user.push_back({user, parts->value, 0});
+          return;
       }
-      dump_.live_by_user_activity.push_back({std::string(key.substr(0, separator)),
-                                             std::string(key.substr(separator + 1)),
-                                             read_u64_big_endian(value.data())});
     }, error);
   };
-  return record_tables() && live() && id_u64("rsvps_by_user", false, dump_.rsvps_by_user) &&
+  return record_tables() && by_user() &&
          id_u64("confirmed_by_activity", true, dump_.confirmed) &&
          id_u64("waiting_by_activity", true, dump_.waiting) &&
-         id_u64("audit_by_activity", false, dump_.audit_by_activity) &&
-         id_u64("audit_by_user", false, dump_.audit_by_user);
+         id_u64("audit_by_activity", false, dump_.audit_by_activity);
+}
+
+// The tables are read by name, so a store of another layout would read as missing entries:
+// refuse it instead. An empty store (no meta yet) reads as empty.
+bool check_schema_version(MDB_txn* txn, const std::string& data_dir, std::string* error) {
+  MDB_dbi meta = 0;
+  int rc = mdb_dbi_open(txn, "meta", 0, &meta);
+  if (rc == MDB_NOTFOUND) return true;
+  MDB_val key{kSchemaVersionKey.size(), const_cast<char*>(kSchemaVersionKey.data())};
+  MDB_val value{};
+  if (rc == MDB_SUCCESS) rc = mdb_get(txn, meta, &key, &value);
+  if (rc == MDB_NOTFOUND) return true;
+  if (rc != MDB_SUCCESS) {
+    *error = std::string("read schema version: ") + mdb_strerror(rc);
+    return false;
+  }
+  const std::string_view bytes = view_of(value);
+  uint32_t version = 0;
+  for (size_t i = 0; i < bytes.size() && i < 4; ++i) {
+    version |= uint32_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
+  }
+  if (bytes.size() == 4 && version == kSchemaVersion) return true;
+  *error = "store in " + data_dir + " has schema version " +
+           (bytes.size() == 4 ? std::to_string(version) : std::string("(malformed)")) +
+           ", this rsvpctl reads version " + std::to_string(kSchemaVersion) +
+           (version == 1 ? " (start rsvpd on it once: it upgrades the store)" : "");
+  return false;
 }
 
 }  // namespace
@@ -149,6 +190,7 @@ bool load_store_dump(const std::string& data_dir, StoreDump& dump, std::vector<F
     return false;
   }
   std::unique_ptr<MDB_txn, TxnAborter> txn(raw_txn);
+  if (!check_schema_version(txn.get(), data_dir, error)) return false;
   DumpReader reader(txn.get(), dump, findings);
   return reader.load_all(error);
 }

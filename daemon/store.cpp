@@ -41,7 +41,6 @@ namespace {
 
 using detail::status_from_lmdb;
 
-constexpr std::string_view kSchemaVersionKey = "schema_version";
 constexpr const char* kLockFileName = "rsvpd.lock";
 constexpr mode_t kFileMode = 0600;
 // open_txns_ holds this while grow_map changes the map: no transaction may begin meanwhile.
@@ -101,13 +100,6 @@ Status corruption(std::string message) {
 Result<uint64_t> decode_rsvp_id_value(std::string_view value) {
   if (value.size() != kU64KeyBytes) return corruption("index value is not an rsvp id");
   return read_u64_big_endian(value.data());
-}
-
-// The smallest key greater than every key that starts with `id` 0x00.
-StoreKey key_after_prefix(std::string_view id) {
-  StoreKey key = id_key(id);
-  key.append("\x01");
-  return key;
 }
 
 Status create_data_dir(const std::string& data_dir) {
@@ -214,8 +206,8 @@ Result<RsvpRecord> Txn::get_rsvp(uint64_t rsvp_id) const {
 Result<uint64_t> Txn::get_live_rsvp(std::string_view user_id, std::string_view activity_id) const {
   assert(txn_ != nullptr);
   Result<std::string_view> value =
-      get_raw(txn_, store_->databases_.live_rsvp_by_user_activity,
-              id_id_key(user_id, activity_id).view(), "get live rsvp");
+      get_raw(txn_, store_->databases_.by_user, user_live_key(user_id, activity_id).view(),
+              "get live rsvp");
   if (!value.is_ok()) return value.status();
   return decode_rsvp_id_value(value.value());
 }
@@ -290,18 +282,19 @@ Result<Page<RsvpRecord>> Txn::rsvps_of_user(std::string_view user_id, uint64_t b
   if (before_rsvp_id == 1) return page;  // Ids start at 1: nothing is before it.
   size_t examined = 0;
   uint64_t last_id = 0;
-  const StoreKey prefix = id_prefix_key(user_id);
-  const StoreKey start =
-      before_rsvp_id == 0 ? key_after_prefix(user_id) : id_u64_key(user_id, before_rsvp_id);
+  const StoreKey prefix = user_index_prefix(user_id, UserIndex::kRsvps);
+  const StoreKey start = before_rsvp_id == 0
+                             ? user_index_end(user_id, UserIndex::kRsvps)
+                             : user_u64_key(user_id, UserIndex::kRsvps, before_rsvp_id);
   Status scan = scan_index(
-      store_->databases_.rsvps_by_user, prefix.view(), start.view(), true,
+      store_->databases_.by_user, prefix.view(), start.view(), true,
       [&](std::string_view key, std::string_view, bool& stop) -> Status {
         if (page.items.size() == limit || examined == kScanEntriesMax) {
           page.next_cursor = last_id;
           stop = true;
           return Status::ok();
         }
-        Result<IdU64Key> parts = decode_id_u64_key(key);
+        Result<UserIndexKey> parts = decode_user_index_key(key);
         if (!parts.is_ok()) return parts.status();
         Result<RsvpRecord> record = get_rsvp(parts->value);
         if (!record.is_ok()) return corruption("user index names rsvp " +
@@ -328,15 +321,20 @@ Result<AuditRecord> Txn::get_audit(uint64_t seq) const {
   return record;
 }
 
-// Audit entries through an index keyed id 0x00 seq (by activity or by user).
-Result<Page<AuditRecord>> Txn::audit_of(unsigned dbi, std::string_view id, uint64_t after_seq,
-                                        size_t limit) const {
+// Audit entries through an index whose keys are a prefix of `id`, then the seq (by activity:
+// id 0x00 seq in audit_by_activity; by user: user 0x00 'a' seq in by_user).
+Result<Page<AuditRecord>> Txn::audit_of(AuditIndex index, std::string_view id,
+                                        uint64_t after_seq, size_t limit) const {
   limit = clamp_limit(limit);
   Page<AuditRecord> page;
   if (after_seq == UINT64_MAX) return page;
-  const bool by_activity = dbi == store_->databases_.audit_by_activity;
-  const StoreKey prefix = id_prefix_key(id);
-  const StoreKey start = id_u64_key(id, after_seq + 1);
+  const bool by_activity = index == AuditIndex::kByActivity;
+  const unsigned dbi =
+      by_activity ? store_->databases_.audit_by_activity : store_->databases_.by_user;
+  const StoreKey prefix =
+      by_activity ? id_prefix_key(id) : user_index_prefix(id, UserIndex::kAudit);
+  const StoreKey start = by_activity ? id_u64_key(id, after_seq + 1)
+                                     : user_u64_key(id, UserIndex::kAudit, after_seq + 1);
   Status scan = scan_index(
       dbi, prefix.view(), start.view(), false,
       [&](std::string_view key, std::string_view, bool& stop) -> Status {
@@ -345,13 +343,16 @@ Result<Page<AuditRecord>> Txn::audit_of(unsigned dbi, std::string_view id, uint6
           stop = true;
           return Status::ok();
         }
-        Result<IdU64Key> parts = decode_id_u64_key(key);
-        if (!parts.is_ok()) return parts.status();
-        Result<AuditRecord> record = get_audit(parts->value);
-        if (!record.is_ok()) return corruption("audit index names a missing or bad entry " +
-                                               std::to_string(parts->value));
+        if (key.size() != prefix.view().size() + kU64KeyBytes) {
+          return corruption("malformed audit index key");
+        }
+        const uint64_t seq = read_u64_big_endian(key.data() + prefix.view().size());
+        Result<AuditRecord> record = get_audit(seq);
+        if (!record.is_ok()) {
+          return corruption("audit index names a missing or bad entry " + std::to_string(seq));
+        }
         if ((by_activity ? record->activity_id : record->user_id) != id) {
-          return corruption("audit index disagrees with entry " + std::to_string(parts->value));
+          return corruption("audit index disagrees with entry " + std::to_string(seq));
         }
         page.items.push_back(std::move(record).value());
         return Status::ok();
@@ -362,12 +363,12 @@ Result<Page<AuditRecord>> Txn::audit_of(unsigned dbi, std::string_view id, uint6
 
 Result<Page<AuditRecord>> Txn::audit_of_activity(std::string_view activity_id,
                                                  uint64_t after_seq, size_t limit) const {
-  return audit_of(store_->databases_.audit_by_activity, activity_id, after_seq, limit);
+  return audit_of(AuditIndex::kByActivity, activity_id, after_seq, limit);
 }
 
 Result<Page<AuditRecord>> Txn::audit_of_user(std::string_view user_id, uint64_t after_seq,
                                              size_t limit) const {
-  return audit_of(store_->databases_.audit_by_user, user_id, after_seq, limit);
+  return audit_of(AuditIndex::kByUser, user_id, after_seq, limit);
 }
 
 Result<Page<AuditRecord>> Txn::audit_after(uint64_t after_seq, size_t limit) const {
@@ -532,24 +533,26 @@ Status WriteTxn::put_rsvp(const RsvpRecord& record) {
 }
 
 Status WriteTxn::put_user_rsvp(std::string_view user_id, uint64_t rsvp_id) {
-  return put_raw(store_->databases_.rsvps_by_user, id_u64_key(user_id, rsvp_id).view(), "",
-                 MDB_NOOVERWRITE, "put rsvps_by_user");
+  return put_raw(store_->databases_.by_user,
+                 user_u64_key(user_id, UserIndex::kRsvps, rsvp_id).view(), "", MDB_NOOVERWRITE,
+                 "put rsvps_by_user");
 }
 
 Status WriteTxn::delete_user_rsvp(std::string_view user_id, uint64_t rsvp_id) {
-  return delete_raw(store_->databases_.rsvps_by_user, id_u64_key(user_id, rsvp_id).view(),
+  return delete_raw(store_->databases_.by_user,
+                    user_u64_key(user_id, UserIndex::kRsvps, rsvp_id).view(),
                     "delete rsvps_by_user");
 }
 
 Status WriteTxn::put_live_rsvp(std::string_view user_id, std::string_view activity_id,
                                uint64_t rsvp_id) {
-  return put_rsvp_id_entry(store_->databases_.live_rsvp_by_user_activity,
-                           id_id_key(user_id, activity_id).view(), rsvp_id, "put live rsvp");
+  return put_rsvp_id_entry(store_->databases_.by_user, user_live_key(user_id, activity_id).view(),
+                           rsvp_id, "put live rsvp");
 }
 
 Status WriteTxn::delete_live_rsvp(std::string_view user_id, std::string_view activity_id) {
-  return delete_raw(store_->databases_.live_rsvp_by_user_activity,
-                    id_id_key(user_id, activity_id).view(), "delete live rsvp");
+  return delete_raw(store_->databases_.by_user, user_live_key(user_id, activity_id).view(),
+                    "delete live rsvp");
 }
 
 Status WriteTxn::put_confirmed(std::string_view activity_id, uint64_t confirm_order,
@@ -595,8 +598,9 @@ Status WriteTxn::append_audit(const AuditRecord& record) {
                      "put audit_by_activity");
   }
   if (status.is_ok() && !record.user_id.empty()) {
-    status = put_raw(store_->databases_.audit_by_user, id_u64_key(record.user_id, record.seq).view(),
-                     "", MDB_NOOVERWRITE, "put audit_by_user");
+    status = put_raw(store_->databases_.by_user,
+                     user_u64_key(record.user_id, UserIndex::kAudit, record.seq).view(), "",
+                     MDB_NOOVERWRITE, "put audit_by_user");
   }
   return status;
 }
@@ -694,31 +698,38 @@ Status Store::open_databases() {
   Result<MDB_txn*> txn = begin_txn(read_only_ ? MDB_RDONLY : 0);
   if (!txn.is_ok()) return txn.status();
   const unsigned create = read_only_ ? 0 : MDB_CREATE;
+  auto open_table = [&](const char* name, unsigned* dbi) {
+    const int rc = mdb_dbi_open(txn.value(), name, create, dbi);
+    if (rc == MDB_NOTFOUND) return Status(StatusCode::kNotFound, "no rsvpd store in " + data_dir_);
+    if (rc != MDB_SUCCESS) return status_from_lmdb(rc, std::string("open database ") + name);
+    return Status::ok();
+  };
+  // The version first: a version-1 store has no by_user tree yet.
+  Status status = open_table("meta", &databases_.meta);
+  Result<uint32_t> version = status.is_ok() ? stored_schema_version(txn.value()) : status;
+  if (!version.is_ok()) status = version.status();
+  if (status.is_ok() && version.value() == 1 && read_only_) {
+    status = corruption("store in " + data_dir_ +
+                        " has schema version 1: start this rsvpd on it once (it upgrades the "
+                        "store to version " + std::to_string(kSchemaVersion) + "), then read it");
+  }
   const std::pair<const char*, unsigned*> table[] = {
-      {"meta", &databases_.meta},
       {"activities", &databases_.activities},
       {"rsvps", &databases_.rsvps},
-      {"rsvps_by_user", &databases_.rsvps_by_user},
-      {"live_rsvp_by_user_activity", &databases_.live_rsvp_by_user_activity},
+      {"by_user", &databases_.by_user},
       {"confirmed_by_activity", &databases_.confirmed_by_activity},
       {"waiting_by_activity", &databases_.waiting_by_activity},
       {"audit", &databases_.audit},
       {"audit_by_activity", &databases_.audit_by_activity},
-      {"audit_by_user", &databases_.audit_by_user},
       {"idempotency", &databases_.idempotency},
   };
-  static_assert(std::size(table) <= kDatabasesMax);
-  Status status;
+  static_assert(std::size(table) + 1 <= kDatabasesMax);
   for (const auto& [name, dbi] : table) {
-    const int rc = mdb_dbi_open(txn.value(), name, create, dbi);
-    if (rc == MDB_NOTFOUND) {
-      status = Status(StatusCode::kNotFound, "no rsvpd store in " + data_dir_);
-    } else if (rc != MDB_SUCCESS) {
-      status = status_from_lmdb(rc, std::string("open database ") + name);
-    }
-    if (!status.is_ok()) break;
+    if (status.is_ok()) status = open_table(name, dbi);
   }
-  if (status.is_ok()) status = check_schema(txn.value());
+  if (status.is_ok()) {
+    status = version.value() == 1 ? migrate_from_v1(txn.value()) : check_schema(txn.value());
+  }
   if (!status.is_ok()) {
     mdb_txn_abort(txn.value());
     leave_txn();
@@ -731,32 +742,101 @@ Status Store::open_databases() {
   return Status::ok();
 }
 
-Status Store::check_schema(MDB_txn* txn) {
+Result<uint32_t> Store::stored_schema_version(MDB_txn* txn) {
   Result<std::string_view> stored =
       get_raw(txn, databases_.meta, kSchemaVersionKey, "read schema version");
-  if (stored.is_ok()) {
-    uint32_t version = 0;
-    const std::string_view bytes = stored.value();
-    for (size_t i = 0; i < bytes.size() && i < 4; ++i) {
-      version |= uint32_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
-    }
-    if (bytes.size() == 4 && version == kSchemaVersion) return Status::ok();
-    return corruption("store in " + data_dir_ + " has schema version " +
-                      (bytes.size() == 4 ? std::to_string(version) : "(malformed)") +
-                      ", this build reads version " + std::to_string(kSchemaVersion));
+  if (!stored.is_ok()) {
+    if (stored.status().code() == StatusCode::kNotFound) return uint32_t{0};
+    return stored.status();
   }
-  if (stored.status().code() != StatusCode::kNotFound) return stored.status();
+  const std::string_view bytes = stored.value();
+  if (bytes.size() != 4) {
+    return corruption("store in " + data_dir_ + " has schema version (malformed), this build "
+                      "reads version " + std::to_string(kSchemaVersion));
+  }
+  uint32_t version = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    version |= uint32_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
+  }
+  return version;
+}
+
+Status Store::write_schema_version(MDB_txn* txn) {
+  char value[4];
+  for (size_t i = 0; i < 4; ++i) value[i] = static_cast<char>((kSchemaVersion >> (8 * i)) & 0xff);
+  MDB_val key_val = to_val(kSchemaVersionKey);
+  MDB_val value_val = to_val(std::string_view(value, sizeof value));
+  const int rc = mdb_put(txn, databases_.meta, &key_val, &value_val, 0);
+  if (rc != MDB_SUCCESS) return status_from_lmdb(rc, "write schema version");
+  return Status::ok();
+}
+
+Status Store::check_schema(MDB_txn* txn) {
+  Result<uint32_t> version = stored_schema_version(txn);
+  if (!version.is_ok()) return version.status();
+  if (version.value() == kSchemaVersion) return Status::ok();
+  if (version.value() != 0) {
+    return corruption("store in " + data_dir_ + " has schema version " +
+                      std::to_string(version.value()) + ", this build reads version " +
+                      std::to_string(kSchemaVersion));
+  }
   if (read_only_) return Status(StatusCode::kNotFound, "no rsvpd store in " + data_dir_);
   MDB_stat stat{};
   const int rc = mdb_stat(txn, databases_.activities, &stat);
   if (rc != MDB_SUCCESS) return status_from_lmdb(rc, "stat activities");
   if (stat.ms_entries != 0) return corruption("store in " + data_dir_ + " has no schema version");
-  char value[4];
-  for (size_t i = 0; i < 4; ++i) value[i] = static_cast<char>((kSchemaVersion >> (8 * i)) & 0xff);
-  MDB_val key_val = to_val(kSchemaVersionKey);
-  MDB_val value_val = to_val(std::string_view(value, sizeof value));
-  const int put_rc = mdb_put(txn, databases_.meta, &key_val, &value_val, 0);
-  if (put_rc != MDB_SUCCESS) return status_from_lmdb(put_rc, "write schema version");
+  return write_schema_version(txn);
+}
+
+Status Store::migrate_from_v1(MDB_txn* txn) {
+  assert(!read_only_);
+  // Version 1's trees and their keys: user 0 rsvp_id, user 0 activity → rsvp_id, user 0 seq.
+  // One transaction: a crash or an error leaves the store at version 1, untouched.
+  const std::pair<const char*, UserIndex> old_trees[] = {
+      {"rsvps_by_user", UserIndex::kRsvps},
+      {"live_rsvp_by_user_activity", UserIndex::kLive},
+      {"audit_by_user", UserIndex::kAudit},
+  };
+  for (const auto& [name, index] : old_trees) {
+    MDB_dbi old = 0;
+    int rc = mdb_dbi_open(txn, name, 0, &old);
+    if (rc == MDB_NOTFOUND) continue;
+    if (rc != MDB_SUCCESS) return status_from_lmdb(rc, std::string("open version-1 ") + name);
+    Status moved = move_v1_entries(txn, old, index, name);
+    if (!moved.is_ok()) return moved;
+    rc = mdb_drop(txn, old, 1);  // 1: delete the tree and close its handle.
+    if (rc != MDB_SUCCESS) return status_from_lmdb(rc, std::string("drop version-1 ") + name);
+  }
+  return write_schema_version(txn);
+}
+
+Status Store::move_v1_entries(MDB_txn* txn, unsigned old_dbi, UserIndex index,
+                              const char* name) {
+  Result<Cursor> cursor = Cursor::open(txn, old_dbi);
+  if (!cursor.is_ok()) return cursor.status();
+  MDB_val key{};
+  MDB_val value{};
+  int rc = cursor->get(&key, &value, MDB_FIRST);
+  for (; rc == MDB_SUCCESS; rc = cursor->get(&key, &value, MDB_NEXT)) {
+    const std::string_view bytes = to_view(key);
+    const size_t separator = bytes.find('\0');
+    if (separator == std::string_view::npos) {
+      return corruption(std::string("malformed version-1 key in ") + name);
+    }
+    const std::string_view user = bytes.substr(0, separator);
+    const std::string_view rest = bytes.substr(separator + 1);
+    const bool well_formed =
+        is_valid_id(user) &&
+        (index == UserIndex::kLive ? is_valid_id(rest) : rest.size() == kU64KeyBytes);
+    if (!well_formed) return corruption(std::string("malformed version-1 key in ") + name);
+    const StoreKey moved = index == UserIndex::kLive
+                               ? user_live_key(user, rest)
+                               : user_u64_key(user, index, read_u64_big_endian(rest.data()));
+    MDB_val moved_key = to_val(moved.view());
+    const int put_rc = mdb_put(txn, databases_.by_user, &moved_key, &value, MDB_NOOVERWRITE);
+    if (put_rc != MDB_SUCCESS) return status_from_lmdb(put_rc, std::string("migrate ") + name);
+  }
+  if (rc != MDB_NOTFOUND) return status_from_lmdb(rc, std::string("read version-1 ") + name);
   return Status::ok();
 }
 

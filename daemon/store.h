@@ -8,13 +8,15 @@
 //   meta                         "schema_version" → u32 little-endian
 //   activities                   id → ActivityRecord
 //   rsvps                        rsvp id → RsvpRecord
-//   rsvps_by_user                user 0 rsvp_id → ∅             (creation order)
-//   live_rsvp_by_user_activity   user 0 activity → rsvp_id (u64 big-endian); one live per pair
+//   by_user                      three per-user indexes in one tree, a user's entries side by
+//                                side (store_keys.h):
+//     rsvps_by_user                user 0 'r' rsvp_id → ∅         (creation order)
+//     live_rsvp_by_user_activity   user 0 'l' activity → rsvp_id (u64 big-endian); one live per pair
+//     audit_by_user                user 0 'a' seq → ∅
 //   confirmed_by_activity        activity 0 confirm_order → rsvp_id
 //   waiting_by_activity          activity 0 ticket → rsvp_id
 //   audit                        seq → AuditRecord
 //   audit_by_activity            activity 0 seq → ∅
-//   audit_by_user                user 0 seq → ∅
 //   idempotency                  sub 0 key → IdempotencyRecord
 //
 // Errors (every MDB_* code and errno is mapped explicitly, see detail/lmdb_status.h):
@@ -51,6 +53,7 @@
 #include <vector>
 
 #include "daemon/records.h"
+#include "daemon/store_keys.h"
 #include "daemon/status.h"
 
 struct MDB_env;
@@ -60,7 +63,11 @@ namespace rsvpd {
 
 // Reserves address space only; the file grows with the data.
 inline constexpr size_t kMapSizeBytesDefault = size_t{64} << 30;
-inline constexpr uint32_t kSchemaVersion = 1;
+// 2: rsvps_by_user, live_rsvp_by_user_activity and audit_by_user moved into one tree, by_user
+// (a version-1 store is migrated by the first writable open; see Store::migrate_from_v1).
+inline constexpr uint32_t kSchemaVersion = 2;
+// The meta key of the version (u32 little-endian).
+inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 inline constexpr unsigned kDatabasesMax = 16;  // Named databases the environment may hold.
 // Items one paged read may return, and index entries one filtered read may examine.
 inline constexpr size_t kPageItemsMax = 10'000;
@@ -93,13 +100,11 @@ struct StoreDatabases {
   unsigned meta = 0;
   unsigned activities = 0;
   unsigned rsvps = 0;
-  unsigned rsvps_by_user = 0;
-  unsigned live_rsvp_by_user_activity = 0;
+  unsigned by_user = 0;  // rsvps_by_user, live_rsvp_by_user_activity, audit_by_user.
   unsigned confirmed_by_activity = 0;
   unsigned waiting_by_activity = 0;
   unsigned audit = 0;
   unsigned audit_by_activity = 0;
-  unsigned audit_by_user = 0;
   unsigned idempotency = 0;
 };
 
@@ -176,7 +181,8 @@ class Txn {
   Result<Page<RsvpRecord>> ordered_of_activity(unsigned dbi, std::string_view activity_id,
                                                uint64_t after, size_t limit,
                                                RsvpStatus status) const;
-  Result<Page<AuditRecord>> audit_of(unsigned dbi, std::string_view id, uint64_t after_seq,
+  enum class AuditIndex { kByActivity, kByUser };
+  Result<Page<AuditRecord>> audit_of(AuditIndex index, std::string_view id, uint64_t after_seq,
                                      size_t limit) const;
   Result<uint64_t> last_u64_key(unsigned dbi) const;
   Result<AuditRecord> get_audit(uint64_t seq) const;
@@ -283,6 +289,12 @@ class Store {
   Status open_environment(size_t map_size_bytes);
   Status open_databases();
   Status check_schema(MDB_txn* txn);
+  // The stored version; 0 when the store has none yet (a new store).
+  Result<uint32_t> stored_schema_version(MDB_txn* txn);
+  Status write_schema_version(MDB_txn* txn);
+  // Moves version 1's three per-user trees into by_user and drops them, in the open's txn.
+  Status migrate_from_v1(MDB_txn* txn);
+  Status move_v1_entries(MDB_txn* txn, unsigned old_dbi, UserIndex index, const char* name);
   Result<MDB_txn*> begin_txn(unsigned flags);
   // Counts a txn in; false while grow_map changes the map.
   bool enter_txn() noexcept;

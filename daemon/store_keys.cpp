@@ -79,6 +79,34 @@ StoreKey idempotency_store_key(std::string_view sub, std::string_view key_text) 
   return key;
 }
 
+StoreKey user_index_prefix(std::string_view user, UserIndex index) noexcept {
+  StoreKey key = id_prefix_key(user);
+  const char tag = static_cast<char>(index);
+  key.append(std::string_view(&tag, 1));
+  return key;
+}
+
+StoreKey user_index_end(std::string_view user, UserIndex index) noexcept {
+  StoreKey key = id_prefix_key(user);
+  const char next_tag = static_cast<char>(static_cast<char>(index) + 1);
+  key.append(std::string_view(&next_tag, 1));
+  return key;
+}
+
+StoreKey user_u64_key(std::string_view user, UserIndex index, uint64_t value) noexcept {
+  assert(index != UserIndex::kLive);
+  StoreKey key = user_index_prefix(user, index);
+  key.append_u64(value);
+  return key;
+}
+
+StoreKey user_live_key(std::string_view user, std::string_view activity) noexcept {
+  assert(is_valid_id(activity));
+  StoreKey key = user_index_prefix(user, UserIndex::kLive);
+  key.append(activity);
+  return key;
+}
+
 Result<uint64_t> decode_u64_key(std::string_view bytes) {
   if (bytes.size() != kU64KeyBytes) {
     return Status(StatusCode::kCorruption,
@@ -94,6 +122,31 @@ Result<IdU64Key> decode_id_u64_key(std::string_view bytes) {
     return Status(StatusCode::kCorruption, "malformed id+integer key");
   }
   return IdU64Key{bytes.substr(0, id_size), read_u64_big_endian(bytes.data() + id_size + 1)};
+}
+
+Result<UserIndexKey> decode_user_index_key(std::string_view bytes) {
+  const auto malformed = [] { return Status(StatusCode::kCorruption, "malformed by_user key"); };
+  const size_t separator = bytes.find('\0');
+  if (separator == std::string_view::npos || separator + 2 > bytes.size() ||
+      !is_valid_id(bytes.substr(0, separator))) {
+    return malformed();
+  }
+  UserIndexKey key;
+  key.user = bytes.substr(0, separator);
+  key.rest = bytes.substr(separator + 2);
+  switch (bytes[separator + 1]) {
+    case static_cast<char>(UserIndex::kLive):
+      key.index = UserIndex::kLive;
+      if (!is_valid_id(key.rest)) return malformed();
+      return key;
+    case static_cast<char>(UserIndex::kAudit):
+    case static_cast<char>(UserIndex::kRsvps):
+      key.index = static_cast<UserIndex>(bytes[separator + 1]);
+      if (key.rest.size() != kU64KeyBytes) return malformed();
+      key.value = read_u64_big_endian(key.rest.data());
+      return key;
+    default: return malformed();
+  }
 }
 
 void write_u64_big_endian(uint64_t value, char* out) noexcept {

@@ -7,10 +7,16 @@
 //
 //   u64 key       n                      rsvps (rsvp id), audit (seq)
 //   id key        id                     activities
-//   id+u64 key    id 0x00 n              rsvps_by_user, confirmed_by_activity,
-//                                        waiting_by_activity, audit_by_activity, audit_by_user
-//   id+text key   id 0x00 text           live_rsvp_by_user_activity (user, activity),
-//                                        idempotency (sub, key)
+//   id+u64 key    id 0x00 n              confirmed_by_activity, waiting_by_activity,
+//                                        audit_by_activity
+//   id+text key   id 0x00 text           idempotency (sub, key)
+//   user key      user 0x00 tag rest     by_user: three indexes of one user side by side, so that
+//                                        an RSVP's three user entries share a leaf page (a
+//                                        commit then writes one randomly placed page per RSVP
+//                                        for them instead of three); tag and rest:
+//                   'a' seq                audit_by_user
+//                   'l' activity           live_rsvp_by_user_activity
+//                   'r' rsvp id            rsvps_by_user
 //
 // Keys are built in a fixed-size buffer (no allocation). Thread safety: pure functions.
 #pragma once
@@ -60,6 +66,21 @@ StoreKey idempotency_store_key(std::string_view sub, std::string_view key) noexc
 // `id` 0x00: the common prefix of every id+u64 and id+text key of `id`.
 StoreKey id_prefix_key(std::string_view id) noexcept;
 
+// The indexes kept in the by_user tree; the value is the tag byte after `user` 0x00.
+enum class UserIndex : char {
+  kAudit = 'a',  // rest: the audit seq (u64); value empty.
+  kLive = 'l',   // rest: the activity id; value: the live rsvp id (u64).
+  kRsvps = 'r',  // rest: the rsvp id (u64); value empty.
+};
+// `user` 0x00 tag: the common prefix of one user's entries in one index.
+StoreKey user_index_prefix(std::string_view user, UserIndex index) noexcept;
+// The smallest key above every key that starts with user_index_prefix(user, index).
+StoreKey user_index_end(std::string_view user, UserIndex index) noexcept;
+// kAudit and kRsvps entries.
+StoreKey user_u64_key(std::string_view user, UserIndex index, uint64_t value) noexcept;
+// kLive entries.
+StoreKey user_live_key(std::string_view user, std::string_view activity) noexcept;
+
 // Decoders for keys read back from a database; malformed bytes → kCorruption.
 Result<uint64_t> decode_u64_key(std::string_view bytes);
 struct IdU64Key {
@@ -67,6 +88,13 @@ struct IdU64Key {
   uint64_t value = 0;
 };
 Result<IdU64Key> decode_id_u64_key(std::string_view bytes);
+struct UserIndexKey {
+  std::string_view user;  // Points into the decoded bytes.
+  UserIndex index = UserIndex::kRsvps;
+  std::string_view rest;  // kLive: a valid id; kAudit, kRsvps: 8 bytes (see `value`).
+  uint64_t value = 0;     // kAudit, kRsvps: the seq or rsvp id.
+};
+Result<UserIndexKey> decode_user_index_key(std::string_view bytes);
 
 // Raw big-endian helpers, also used for u64 values (e.g. the rsvp id an index maps to).
 void write_u64_big_endian(uint64_t value, char* out) noexcept;

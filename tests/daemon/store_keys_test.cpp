@@ -99,5 +99,53 @@ TEST(StoreKeysTest, MalformedKeysAreCorruption) {
   }
 }
 
+TEST(StoreKeysTest, UserKeysKeepOneUsersIndexesTogetherAndApart) {
+  // One user's entries of all three indexes sort side by side, grouped by index...
+  const std::string audit(user_u64_key("u", UserIndex::kAudit, 7).view());
+  const std::string live(user_live_key("u", "yoga").view());
+  const std::string rsvp(user_u64_key("u", UserIndex::kRsvps, 3).view());
+  EXPECT_LT(audit, live);
+  EXPECT_LT(live, rsvp);
+  // ...and a longer user id that starts with "u" sorts after all of them.
+  EXPECT_LT(rsvp, std::string(user_u64_key("uv", UserIndex::kAudit, 0).view()));
+  // A prefix covers exactly its index, and the end key is above all of it and below the next.
+  const std::string prefix(user_index_prefix("u", UserIndex::kRsvps).view());
+  const std::string end(user_index_end("u", UserIndex::kRsvps).view());
+  EXPECT_TRUE(rsvp.starts_with(prefix));
+  EXPECT_FALSE(live.starts_with(prefix));
+  EXPECT_LT(std::string(user_u64_key("u", UserIndex::kRsvps, UINT64_MAX).view()), end);
+  EXPECT_LT(end, std::string(user_u64_key("uv", UserIndex::kRsvps, 0).view()));
+  EXPECT_LT(std::string(user_u64_key("u", UserIndex::kRsvps, 2).view()),
+            std::string(user_u64_key("u", UserIndex::kRsvps, 256).view()));
+}
+
+TEST(StoreKeysTest, UserKeysDecodeAndMalformedOnesAreCorruption) {
+  const StoreKey rsvp_key = user_u64_key("ann", UserIndex::kRsvps, 9);
+  Result<UserIndexKey> rsvp = decode_user_index_key(rsvp_key.view());
+  ASSERT_TRUE(rsvp.is_ok());
+  EXPECT_EQ(rsvp->user, "ann");
+  EXPECT_EQ(rsvp->index, UserIndex::kRsvps);
+  EXPECT_EQ(rsvp->value, 9u);
+  Result<UserIndexKey> audit = decode_user_index_key(user_u64_key("ann", UserIndex::kAudit, 4).view());
+  ASSERT_TRUE(audit.is_ok());
+  EXPECT_EQ(audit->index, UserIndex::kAudit);
+  EXPECT_EQ(audit->value, 4u);
+  const StoreKey live_key = user_live_key("ann", "climb-1");  // The decoded views point into it.
+  Result<UserIndexKey> live = decode_user_index_key(live_key.view());
+  ASSERT_TRUE(live.is_ok());
+  EXPECT_EQ(live->index, UserIndex::kLive);
+  EXPECT_EQ(live->rest, "climb-1");
+
+  const std::string good(user_u64_key("ann", UserIndex::kRsvps, 9).view());
+  std::string unknown_tag = good;
+  unknown_tag[4] = 'z';
+  for (const std::string& bad :
+       {std::string(), std::string("ann"), good.substr(0, good.size() - 1), unknown_tag,
+        std::string("ann\0r", 5), std::string("a n\0r", 5) + std::string(8, '\0'),
+        std::string("ann\0l", 5), std::string("ann\0l bad", 9)}) {
+    EXPECT_EQ(decode_user_index_key(bad).status().code(), StatusCode::kCorruption) << bad.size();
+  }
+}
+
 }  // namespace
 }  // namespace rsvpd

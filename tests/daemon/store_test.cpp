@@ -681,21 +681,165 @@ void write_schema_version(const std::string& dir, std::string_view value) {
 
 TEST(StoreTest, SchemaVersionMismatchIsCorruption) {
   TempDir temp;
-  ASSERT_NE(open_store(temp.path()), nullptr);  // Creates version 1, then closes.
-  write_schema_version(temp.path(), std::string("\x02\x00\x00\x00", 4));
+  ASSERT_NE(open_store(temp.path()), nullptr);  // Creates version 2, then closes.
+  write_schema_version(temp.path(), std::string("\x03\x00\x00\x00", 4));
   StoreOptions options;
   options.data_dir = temp.path();
   Result<std::unique_ptr<Store>> store = Store::open(options);
   ASSERT_FALSE(store.is_ok());
   EXPECT_EQ(store.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(store.status().message().find("schema version 2"), std::string::npos)
+  EXPECT_NE(store.status().message().find("schema version 3"), std::string::npos)
       << store.status().message();
   EXPECT_EQ(open_read_only(temp.path()).status().code(), StatusCode::kCorruption);
 
   write_schema_version(temp.path(), "1");  // Malformed (not 4 bytes).
   EXPECT_EQ(Store::open(options).status().code(), StatusCode::kCorruption);
-  write_schema_version(temp.path(), std::string("\x01\x00\x00\x00", 4));
+  write_schema_version(temp.path(), std::string("\x02\x00\x00\x00", 4));
   EXPECT_TRUE(Store::open(options).is_ok());
+}
+
+// Rewrites a version-2 store in version 1's layout: by_user's three indexes back in their own
+// trees with the old keys (user 0 rest), by_user dropped, version 1.
+void downgrade_to_v1(const std::string& dir) {
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(env, kDatabasesMax), 0);
+  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0600), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  MDB_dbi by_user = 0, rsvps = 0, live = 0, audit = 0;
+  ASSERT_EQ(mdb_dbi_open(txn, "by_user", 0, &by_user), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, "rsvps_by_user", MDB_CREATE, &rsvps), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, "live_rsvp_by_user_activity", MDB_CREATE, &live), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, "audit_by_user", MDB_CREATE, &audit), 0);
+  MDB_cursor* cursor = nullptr;
+  ASSERT_EQ(mdb_cursor_open(txn, by_user, &cursor), 0);
+  MDB_val key{}, value{};
+  for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+    Result<UserIndexKey> parts =
+        decode_user_index_key({static_cast<const char*>(key.mv_data), key.mv_size});
+    ASSERT_TRUE(parts.is_ok());
+    const StoreKey old_key = parts->index == UserIndex::kLive
+                                 ? id_id_key(parts->user, parts->rest)
+                                 : id_u64_key(parts->user, parts->value);
+    MDB_val old{old_key.view().size(), const_cast<char*>(old_key.view().data())};
+    const MDB_dbi target = parts->index == UserIndex::kLive    ? live
+                           : parts->index == UserIndex::kRsvps ? rsvps
+                                                               : audit;
+    ASSERT_EQ(mdb_put(txn, target, &old, &value, MDB_NOOVERWRITE), 0);
+  }
+  mdb_cursor_close(cursor);
+  ASSERT_EQ(mdb_drop(txn, by_user, 1), 0);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+  write_schema_version(dir, std::string("\x01\x00\x00\x00", 4));
+}
+
+bool has_tree(const std::string& dir, const char* name) {
+  MDB_env* env = nullptr;
+  mdb_env_create(&env);
+  mdb_env_set_maxdbs(env, kDatabasesMax);
+  bool found = false;
+  MDB_txn* txn = nullptr;
+  if (mdb_env_open(env, dir.c_str(), MDB_RDONLY, 0600) == 0 &&
+      mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) == 0) {
+    MDB_dbi dbi = 0;
+    found = mdb_dbi_open(txn, name, 0, &dbi) == 0;
+    mdb_txn_abort(txn);
+  }
+  mdb_env_close(env);
+  return found;
+}
+
+TEST(StoreTest, AVersion1StoreIsMigratedByItsFirstWritableOpen) {
+  TempDir temp;
+  {
+    std::unique_ptr<Store> store = open_store(temp.path());
+    ASSERT_NE(store, nullptr);
+    Result<WriteTxn> txn = store->begin_write();
+    ASSERT_TRUE(txn.is_ok());
+    ASSERT_TRUE(txn->put_activity(make_activity("yoga")).is_ok());
+    ASSERT_TRUE(txn->put_activity(make_activity("chess")).is_ok());
+    ASSERT_TRUE(put_full_rsvp(txn.value(), make_rsvp(1, "yoga", "u", RsvpStatus::kConfirmed, 1)).is_ok());
+    ASSERT_TRUE(put_full_rsvp(txn.value(), make_rsvp(2, "chess", "u", RsvpStatus::kWaitlisted, 1)).is_ok());
+    ASSERT_TRUE(put_full_rsvp(txn.value(), make_rsvp(3, "yoga", "uv", RsvpStatus::kConfirmed, 2)).is_ok());
+    ASSERT_TRUE(put_full_rsvp(txn.value(), make_rsvp(4, "chess", "uv", RsvpStatus::kCancelled, 0)).is_ok());
+    for (uint64_t seq = 1; seq <= 6; ++seq) {
+      ASSERT_TRUE(txn->append_audit(make_audit(seq, "yoga", seq % 2 == 0 ? "u" : "uv")).is_ok());
+    }
+    ASSERT_TRUE(txn->commit().is_ok());
+  }
+  downgrade_to_v1(temp.path());
+  ASSERT_TRUE(has_tree(temp.path(), "rsvps_by_user"));
+  ASSERT_FALSE(has_tree(temp.path(), "by_user"));
+
+  // Read-only (rsvpctl beside an old daemon) cannot migrate: it says what to do.
+  Result<std::unique_ptr<Store>> read_only = open_read_only(temp.path());
+  ASSERT_FALSE(read_only.is_ok());
+  EXPECT_EQ(read_only.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(read_only.status().message().find("schema version 1"), std::string::npos)
+      << read_only.status().message();
+
+  {
+    std::unique_ptr<Store> store = open_store(temp.path());
+    ASSERT_NE(store, nullptr);
+    Result<ReadTxn> read = store->begin_read();
+    ASSERT_TRUE(read.is_ok());
+    EXPECT_EQ(rsvp_ids(read->rsvps_of_user("u", 0, std::nullopt, 10).value()),
+              (std::vector<uint64_t>{2, 1}));
+    EXPECT_EQ(rsvp_ids(read->rsvps_of_user("uv", 0, std::nullopt, 10).value()),
+              (std::vector<uint64_t>{4, 3}));
+    EXPECT_EQ(read->get_live_rsvp("u", "yoga").value(), 1u);
+    EXPECT_EQ(read->get_live_rsvp("u", "chess").value(), 2u);
+    EXPECT_EQ(read->get_live_rsvp("uv", "yoga").value(), 3u);
+    EXPECT_EQ(read->get_live_rsvp("uv", "chess").status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(audit_seqs(read->audit_of_user("u", 0, 10).value()), (std::vector<uint64_t>{2, 4, 6}));
+    EXPECT_EQ(audit_seqs(read->audit_of_user("uv", 0, 10).value()),
+              (std::vector<uint64_t>{1, 3, 5}));
+  }
+  EXPECT_FALSE(has_tree(temp.path(), "rsvps_by_user"));
+  EXPECT_FALSE(has_tree(temp.path(), "live_rsvp_by_user_activity"));
+  EXPECT_FALSE(has_tree(temp.path(), "audit_by_user"));
+  EXPECT_TRUE(open_read_only(temp.path()).is_ok()) << "now at the current version";
+}
+
+TEST(StoreTest, AVersion1StoreWithABadKeyIsNotMigratedAtAll) {
+  TempDir temp;
+  {
+    std::unique_ptr<Store> store = open_store(temp.path());
+    ASSERT_NE(store, nullptr);
+    Result<WriteTxn> txn = store->begin_write();
+    ASSERT_TRUE(txn.is_ok());
+    ASSERT_TRUE(put_full_rsvp(txn.value(), make_rsvp(1, "yoga", "u", RsvpStatus::kConfirmed, 1)).is_ok());
+    ASSERT_TRUE(txn->commit().is_ok());
+  }
+  downgrade_to_v1(temp.path());
+  {  // A key without the separator in the old live index.
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, kDatabasesMax), 0);
+    ASSERT_EQ(mdb_env_open(env, temp.path().c_str(), 0, 0600), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi live = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "live_rsvp_by_user_activity", 0, &live), 0);
+    MDB_val key{5, const_cast<char*>("broken")};
+    MDB_val value{8, const_cast<char*>("12345678")};
+    ASSERT_EQ(mdb_put(txn, live, &key, &value, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  }
+  StoreOptions options;
+  options.data_dir = temp.path();
+  Result<std::unique_ptr<Store>> store = Store::open(options);
+  ASSERT_FALSE(store.is_ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(store.status().message().find("live_rsvp_by_user_activity"), std::string::npos)
+      << store.status().message();
+  // All or nothing: still version 1 with its old trees, no by_user.
+  EXPECT_TRUE(has_tree(temp.path(), "rsvps_by_user"));
+  EXPECT_FALSE(has_tree(temp.path(), "by_user"));
 }
 
 TEST(StoreTest, SecondOpenOfTheDirIsBusy) {
