@@ -223,6 +223,49 @@ TEST(RsvpctlTest, VerifyFindsAGapInTheAuditSeq) {
       << result.out;
 }
 
+TEST(RsvpctlTest, VerifyFindsAMalformedByUserKeyUnderItsTreesName) {
+  TestWorld world;
+  build_scenario(world);
+  world.edit_raw("by_user", [](MDB_txn* txn, MDB_dbi dbi) {
+    MDB_val key{6, const_cast<char*>("carol\0")};  // A user, then nothing: no index tag.
+    MDB_val value{0, nullptr};
+    ASSERT_EQ(mdb_put(txn, dbi, &key, &value, 0), 0);
+  });
+  const RunResult result = world.run("verify");
+  EXPECT_EQ(result.exit_code, 6);
+  EXPECT_NE(result.out.find("FINDING [decode] by_user: malformed key"), std::string::npos)
+      << result.out;
+}
+
+TEST(RsvpctlTest, VerifyRefusesAStoreOfAnotherSchemaVersion) {
+  TestWorld world;
+  const std::string other = world.dir() + "/other-version";
+  {
+    StoreOptions options;
+    options.data_dir = other;
+    options.map_size_bytes = size_t{64} << 20;
+    ASSERT_TRUE(Store::open(options).is_ok());  // Creates a current store and closes it.
+  }
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(env, kDatabasesMax), 0);
+  ASSERT_EQ(mdb_env_open(env, other.c_str(), 0, 0600), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  MDB_dbi meta = 0;
+  ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  MDB_val key{kSchemaVersionKey.size(), const_cast<char*>(kSchemaVersionKey.data())};
+  MDB_val value{4, const_cast<char*>("\x03\x00\x00\x00")};
+  ASSERT_EQ(mdb_put(txn, meta, &key, &value, 0), 0);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+
+  const RunResult result =
+      run_rsvpctl("verify --data-dir " + other + " --shm-name " + world.shm_name(), true);
+  EXPECT_EQ(result.exit_code, 5) << result.out;
+  EXPECT_NE(result.out.find("schema version 3"), std::string::npos) << result.out;
+}
+
 TEST(RsvpctlTest, VerifyFindsIndexMismatchesBothWays) {
   TestWorld world;
   const Scenario s = build_scenario(world);
