@@ -321,8 +321,8 @@ Result<AuditRecord> Txn::get_audit(uint64_t seq) const {
   return record;
 }
 
-// Audit entries through an index whose keys are a prefix of `id`, then the seq (by activity:
-// id 0x00 seq in audit_by_activity; by user: user 0x00 'a' seq in by_user).
+// Audit entries through an index whose keys are a prefix built from `id`, then the seq (by
+// activity: id 0x00 seq in audit_by_activity; by user: user 0x00 'a' seq in by_user).
 Result<Page<AuditRecord>> Txn::audit_of(AuditIndex index, std::string_view id,
                                         uint64_t after_seq, size_t limit) const {
   limit = clamp_limit(limit);
