@@ -153,14 +153,10 @@ bool check_schema_version(MDB_txn* txn, const std::string& data_dir, std::string
     *error = std::string("read schema version: ") + mdb_strerror(rc);
     return false;
   }
-  const std::string_view bytes = view_of(value);
-  uint32_t version = 0;
-  for (size_t i = 0; i < bytes.size() && i < 4; ++i) {
-    version |= uint32_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
-  }
-  if (bytes.size() == 4 && version == kSchemaVersion) return true;
+  const std::optional<uint32_t> version = decode_schema_version(view_of(value));
+  if (version == kSchemaVersion) return true;
   *error = "store in " + data_dir + " has schema version " +
-           (bytes.size() == 4 ? std::to_string(version) : std::string("(malformed)")) +
+           (version ? std::to_string(*version) : std::string("(malformed)")) +
            ", this rsvpctl reads version " + std::to_string(kSchemaVersion) +
            (version == 1 ? " (start rsvpd on it once: it upgrades the store)" : "");
   return false;

@@ -742,6 +742,15 @@ Status Store::open_databases() {
   return Status::ok();
 }
 
+std::optional<uint32_t> decode_schema_version(std::string_view bytes) noexcept {
+  if (bytes.size() != 4) return std::nullopt;
+  uint32_t version = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    version |= uint32_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
+  }
+  return version;
+}
+
 Result<uint32_t> Store::stored_schema_version(MDB_txn* txn) {
   Result<std::string_view> stored =
       get_raw(txn, databases_.meta, kSchemaVersionKey, "read schema version");
@@ -749,16 +758,12 @@ Result<uint32_t> Store::stored_schema_version(MDB_txn* txn) {
     if (stored.status().code() == StatusCode::kNotFound) return uint32_t{0};
     return stored.status();
   }
-  const std::string_view bytes = stored.value();
-  if (bytes.size() != 4) {
+  const std::optional<uint32_t> version = decode_schema_version(stored.value());
+  if (!version) {
     return corruption("store in " + data_dir_ + " has schema version (malformed), this build "
                       "reads version " + std::to_string(kSchemaVersion));
   }
-  uint32_t version = 0;
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    version |= uint32_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
-  }
-  return version;
+  return *version;
 }
 
 Status Store::write_schema_version(MDB_txn* txn) {

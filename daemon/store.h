@@ -68,6 +68,8 @@ inline constexpr size_t kMapSizeBytesDefault = size_t{64} << 30;
 inline constexpr uint32_t kSchemaVersion = 2;
 // The meta key of the version (u32 little-endian).
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
+// The stored version's value; nullopt when it is not 4 bytes (malformed).
+std::optional<uint32_t> decode_schema_version(std::string_view bytes) noexcept;
 inline constexpr unsigned kDatabasesMax = 16;  // Named databases the environment may hold.
 // Items one paged read may return, and index entries one filtered read may examine.
 inline constexpr size_t kPageItemsMax = 10'000;
